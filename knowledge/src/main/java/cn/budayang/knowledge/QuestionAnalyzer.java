@@ -1,0 +1,332 @@
+package cn.budayang.knowledge;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.CharArraySet;
+import org.apache.lucene.analysis.DelegatingAnalyzerWrapper;
+import org.apache.lucene.analysis.LowerCaseFilter;
+import org.apache.lucene.analysis.StopFilter;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.Tokenizer;
+import org.apache.lucene.analysis.cjk.CJKBigramFilter;
+import org.apache.lucene.analysis.cjk.CJKWidthCharFilter;
+import org.apache.lucene.analysis.cn.smart.HMMChineseTokenizer;
+import org.apache.lucene.analysis.cn.smart.SmartChineseAnalyzer;
+import org.apache.lucene.analysis.core.TypeTokenFilter;
+import org.apache.lucene.analysis.standard.StandardTokenizer;
+import org.apache.lucene.analysis.synonym.SynonymGraphFilter;
+import org.apache.lucene.analysis.synonym.SynonymMap;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.TypeAttribute;
+import org.apache.lucene.util.CharsRef;
+import org.apache.lucene.util.CharsRefBuilder;
+
+/**
+ * The one place where text analysis is defined for the whole product: questions, FAQ paraphrases and group keywords
+ * all pass through here, so they are always cut the same way.
+ *
+ * <p>Two analysis chains, one per index field, share the same normalisation and the same concept graph:
+ * <ul>
+ *   <li>{@link #BIGRAM}: full-width → half-width ({@link CJKWidthCharFilter}), {@link StandardTokenizer} (one token per
+ *   Han character, punctuation dropped), emoji dropped, lower case, {@link SynonymGraphFilter}, then overlapping
+ *   {@link CJKBigramFilter} bigrams (a lone Han character stays a unigram);</li>
+ *   <li>{@link #WORD}: the same normalisation, SmartCN word segmentation ({@link HMMChineseTokenizer}), its
+ *   punctuation stop set, lower case, {@link SynonymGraphFilter}.</li>
+ * </ul>
+ *
+ * <p>The synonym graph comes from the reviewed domain lexicon {@code lexicon.txt} shipped in this jar (colloquial or
+ * dialect phrase → concept, e.g. 工资没发 → 拖欠工资, 冇 → 没有) plus identity rules for the knowledge's own terms (group
+ * keywords), so that a whole concept is emitted as one extra token of type {@value #CONCEPT_TYPE} next to the
+ * ordinary tokens. Concepts starting with {@code @} are markers (for example {@code @spam}, {@code @chat}).
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class QuestionAnalyzer {
+    /** Field of CJK bigrams. */
+    public static final String BIGRAM = "bigram";
+    /** Field of SmartCN words. */
+    public static final String WORD = "word";
+    /** Token type of concepts emitted by the synonym graph. */
+    public static final String CONCEPT_TYPE = SynonymGraphFilter.TYPE_SYNONYM;
+    /** Marker concept of advertising and spam. */
+    public static final String SPAM = "@spam";
+    /** Marker concept of greetings, thanks and small talk. */
+    public static final String CHAT = "@chat";
+
+    private static final String LEXICON = "lexicon.txt";
+    private static final Set<String> DROPPED_TYPES = Set.of("<EMOJI>");
+
+    private final Map<String, List<String>> lexicon;
+    private final SynonymMap bigramSynonyms;
+    private final SynonymMap wordSynonyms;
+    private final Analyzer analyzer;
+
+    private QuestionAnalyzer(Map<String, List<String>> lexicon) {
+        this.lexicon = lexicon;
+        try {
+            this.bigramSynonyms = synonyms(lexicon, new BigramBase());
+            this.wordSynonyms = synonyms(lexicon, new WordBase());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Analyzer bigram = new BigramAnalyzer(bigramSynonyms);
+        Analyzer word = new WordAnalyzer(wordSynonyms);
+        this.analyzer = new DelegatingAnalyzerWrapper(Analyzer.PER_FIELD_REUSE_STRATEGY) {
+            @Override
+            protected Analyzer getWrappedAnalyzer(String fieldName) {
+                return WORD.equals(fieldName) ? word : bigram;
+            }
+        };
+    }
+
+    /** The analyzer with the bundled lexicon only. */
+    public static QuestionAnalyzer standard() {
+        return withConcepts(List.of());
+    }
+
+    /**
+     * The analyzer with the bundled lexicon plus identity rules for the given terms (typically every group keyword),
+     * so that each term, wherever it appears, is also emitted whole as a concept token.
+     */
+    public static QuestionAnalyzer withConcepts(Collection<String> terms) {
+        Map<String, List<String>> lexicon = bundledLexicon();
+        for (String term : terms) {
+            String t = normalize(term).trim();
+            if (!t.isEmpty()) {
+                lexicon.computeIfAbsent(t, k -> new ArrayList<>()).add(t);
+            }
+        }
+        return new QuestionAnalyzer(lexicon);
+    }
+
+    /** The per-field analyzer ({@link #BIGRAM}, {@link #WORD}; any other field analyses as bigrams). */
+    public Analyzer analyzer() {
+        return analyzer;
+    }
+
+    /** Concept → the phrases that map to it (including identity rules), in lexicon order. */
+    public Map<String, List<String>> lexicon() {
+        return lexicon;
+    }
+
+    /** The terms of {@code text} in {@code field}, in token order (duplicates kept). */
+    public List<String> tokens(String field, String text) {
+        List<String> out = new ArrayList<>();
+        analyze(field, text, (term, concept) -> out.add(term));
+        return out;
+    }
+
+    /** The concept tokens of {@code text} in {@code field}, in order of appearance, without duplicates. */
+    public Set<String> concepts(String field, String text) {
+        Set<String> out = new LinkedHashSet<>();
+        analyze(field, text, (term, concept) -> {
+            if (concept) {
+                out.add(term);
+            }
+        });
+        return out;
+    }
+
+    /** Receives each token of an analysis. */
+    public interface TokenSink {
+        void accept(String term, boolean concept);
+    }
+
+    /** Runs the analysis of {@code field} over {@code text}. */
+    public void analyze(String field, String text, TokenSink sink) {
+        try (TokenStream ts = analyzer.tokenStream(field, text)) {
+            CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+            TypeAttribute type = ts.addAttribute(TypeAttribute.class);
+            ts.reset();
+            while (ts.incrementToken()) {
+                sink.accept(term.toString(), CONCEPT_TYPE.equals(type.type()));
+            }
+            ts.end();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Full-width to half-width and lower case: the normalisation applied before tokenization, as a string. */
+    public static String normalize(String text) {
+        StringBuilder sb = new StringBuilder(text.length());
+        try (Reader r = new CJKWidthCharFilter(new StringReader(text))) {
+            char[] buf = new char[256];
+            int n;
+            while ((n = r.read(buf)) > 0) {
+                sb.append(buf, 0, n);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return sb.toString().replace('\u3000', ' ').toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static Map<String, List<String>> bundledLexicon() {
+        try (InputStream in = QuestionAnalyzer.class.getResourceAsStream(LEXICON)) {
+            if (in == null) {
+                throw new IllegalStateException(LEXICON + " missing from the classpath");
+            }
+            return parseLexicon(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Parses lexicon lines {@code concept <= phrase, phrase, ...}; {@code #} starts a comment line. The concept maps to
+     * itself as well.
+     */
+    static Map<String, List<String>> parseLexicon(BufferedReader reader) throws IOException {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        String line;
+        int n = 0;
+        while ((line = reader.readLine()) != null) {
+            n++;
+            line = line.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int arrow = line.indexOf("<=");
+            if (arrow <= 0) {
+                throw new IllegalArgumentException(LEXICON + " line " + n + ": expected 'concept <= phrase, ...'");
+            }
+            String concept = normalize(line.substring(0, arrow)).strip();
+            List<String> phrases = out.computeIfAbsent(concept, k -> new ArrayList<>());
+            if (!concept.startsWith("@") && !phrases.contains(concept)) {
+                phrases.add(concept);
+            }
+            for (String p : line.substring(arrow + 2).split("[,，]")) {
+                String phrase = normalize(p).strip();
+                if (!phrase.isEmpty() && !phrases.contains(phrase)) {
+                    phrases.add(phrase);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static SynonymMap synonyms(Map<String, List<String>> lexicon, Analyzer base) throws IOException {
+        SynonymMap.Builder builder = new SynonymMap.Builder(true);
+        CharsRefBuilder scratch = new CharsRefBuilder();
+        for (Map.Entry<String, List<String>> e : lexicon.entrySet()) {
+            CharsRef output = new CharsRef(e.getKey());
+            for (String phrase : e.getValue()) {
+                List<String> words = new ArrayList<>();
+                try (TokenStream ts = base.tokenStream("rule", phrase)) {
+                    CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+                    ts.reset();
+                    while (ts.incrementToken()) {
+                        words.add(term.toString());
+                    }
+                    ts.end();
+                }
+                if (words.isEmpty()) {
+                    continue;
+                }
+                CharsRef input = SynonymMap.Builder.join(words.toArray(new String[0]), scratch);
+                builder.add(input, output, true);
+            }
+        }
+        return builder.build();
+    }
+
+    private static Reader normalizing(Reader reader) {
+        return new CJKWidthCharFilter(reader);
+    }
+
+    /** Normalised characters without synonyms or bigrams: how lexicon phrases are cut for the bigram chain. */
+    private static final class BigramBase extends Analyzer {
+        @Override
+        protected TokenStreamComponents createComponents(String fieldName) {
+            Tokenizer source = new StandardTokenizer();
+            TokenStream ts = new TypeTokenFilter(source, DROPPED_TYPES);
+            ts = new LowerCaseFilter(ts);
+            return new TokenStreamComponents(source, ts);
+        }
+
+        @Override
+        protected Reader initReader(String fieldName, Reader reader) {
+            return normalizing(reader);
+        }
+    }
+
+    /** Normalised SmartCN words without synonyms: how lexicon phrases are cut for the word chain. */
+    private static class WordBase extends Analyzer {
+        @Override
+        protected TokenStreamComponents createComponents(String fieldName) {
+            Tokenizer source = new HMMChineseTokenizer();
+            TokenStream ts = new LowerCaseFilter(source);
+            ts = new StopFilter(ts, stopWords());
+            return new TokenStreamComponents(source, ts);
+        }
+
+        @Override
+        protected Reader initReader(String fieldName, Reader reader) {
+            return normalizing(reader);
+        }
+
+        static CharArraySet stopWords() {
+            return SmartChineseAnalyzer.getDefaultStopSet();
+        }
+    }
+
+    private static final class BigramAnalyzer extends Analyzer {
+        private final SynonymMap synonyms;
+
+        BigramAnalyzer(SynonymMap synonyms) {
+            this.synonyms = synonyms;
+        }
+
+        @Override
+        protected TokenStreamComponents createComponents(String fieldName) {
+            Tokenizer source = new StandardTokenizer();
+            TokenStream ts = new TypeTokenFilter(source, DROPPED_TYPES);
+            ts = new LowerCaseFilter(ts);
+            ts = new SynonymGraphFilter(ts, synonyms, false);
+            ts = new CJKBigramFilter(ts);
+            return new TokenStreamComponents(source, ts);
+        }
+
+        @Override
+        protected Reader initReader(String fieldName, Reader reader) {
+            return normalizing(reader);
+        }
+    }
+
+    private static final class WordAnalyzer extends Analyzer {
+        private final SynonymMap synonyms;
+
+        WordAnalyzer(SynonymMap synonyms) {
+            this.synonyms = synonyms;
+        }
+
+        @Override
+        protected TokenStreamComponents createComponents(String fieldName) {
+            Tokenizer source = new HMMChineseTokenizer();
+            TokenStream ts = new LowerCaseFilter(source);
+            ts = new StopFilter(ts, WordBase.stopWords());
+            ts = new SynonymGraphFilter(ts, synonyms, false);
+            return new TokenStreamComponents(source, ts);
+        }
+
+        @Override
+        protected Reader initReader(String fieldName, Reader reader) {
+            return normalizing(reader);
+        }
+    }
+}

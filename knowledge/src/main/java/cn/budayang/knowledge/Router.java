@@ -1,0 +1,304 @@
+package cn.budayang.knowledge;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Decides, for one constituent message, whether an FAQ answers it, which professional group should take it, or
+ * neither.
+ *
+ * <p>Two in-memory Lucene indexes ({@link TermIndex}) are built from the knowledge: one entry per FAQ paraphrase and
+ * FAQ tag, and one entry per professional-group keyword and description phrase. Both are searched with the
+ * question's terms from {@link QuestionAnalyzer} and scored by coverage, not by raw BM25:
+ * <ul>
+ *   <li>FAQ: similarity = harmonic mean of how much of the question a paraphrase explains and how much of the
+ *   paraphrase the question contains (IDF-weighted); an FAQ answers only above {@link Settings#faqThreshold}, and a
+ *   question with strong group evidence needs a higher similarity;</li>
+ *   <li>groups: a keyword counts when the question contains it whole (directly or through a lexicon concept) or most
+ *   of its bigrams; a group's score is the IDF mass of its matched keywords; the decision needs a minimum of evidence
+ *   and reports the margin over the runner-up.</li>
+ * </ul>
+ * Spam and small-talk markers from the lexicon make the router abstain when no real evidence outweighs them.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class Router {
+    private final KnowledgeBase base;
+    private final QuestionAnalyzer analysis;
+    private final Settings settings;
+    private final TermIndex faqIndex;
+    private final TermIndex groupIndex;
+    private final List<String> professionalIds;
+    private final Map<String, String> areaByPlace;
+
+    /** Tunable thresholds; {@link #DEFAULT} is what the product uses. */
+    record Settings(List<String> fields, double faqThreshold, double faqOverGroupThreshold, double minGroupEvidence,
+                    double partialCoverage, double descriptionFactor) {
+        static final Settings DEFAULT = new Settings(List.of(QuestionAnalyzer.BIGRAM, QuestionAnalyzer.WORD),
+                0.40, 0.55, 2.0, 0.6, 0.6);
+
+        Settings withFields(List<String> f) {
+            return new Settings(f, faqThreshold, faqOverGroupThreshold, minGroupEvidence, partialCoverage,
+                    descriptionFactor);
+        }
+    }
+
+    private Router(KnowledgeBase base, Settings settings) {
+        this.base = Objects.requireNonNull(base, "base");
+        this.settings = settings;
+        List<String> concepts = new ArrayList<>();
+        for (Group g : base.professionalGroups()) {
+            concepts.addAll(g.keywords());
+        }
+        this.analysis = QuestionAnalyzer.withConcepts(concepts);
+        List<TermIndex.Entry> faqEntries = new ArrayList<>();
+        for (Faq f : base.faqs()) {
+            for (String q : f.questions()) {
+                faqEntries.add(new TermIndex.Entry(f.id(), q, TermIndex.Kind.QUESTION));
+            }
+        }
+        this.faqIndex = new TermIndex(analysis, settings.fields(), faqEntries);
+        List<TermIndex.Entry> groupEntries = new ArrayList<>();
+        for (Group g : base.professionalGroups()) {
+            for (String k : g.keywords()) {
+                groupEntries.add(new TermIndex.Entry(g.id(), k, TermIndex.Kind.KEYWORD));
+            }
+            for (String phrase : descriptionPhrases(g)) {
+                groupEntries.add(new TermIndex.Entry(g.id(), phrase, TermIndex.Kind.DESCRIPTION));
+            }
+        }
+        this.groupIndex = new TermIndex(analysis, settings.fields(), groupEntries);
+        this.professionalIds = base.professionalGroups().stream().map(Group::id).toList();
+        Map<String, String> places = new LinkedHashMap<>();
+        for (Group g : base.areaGroups()) {
+            for (String k : g.keywords()) {
+                places.putIfAbsent(QuestionAnalyzer.normalize(k), g.id());
+            }
+        }
+        this.areaByPlace = places;
+    }
+
+    /** A router over the knowledge base with the product's analysis and thresholds. */
+    public static Router build(KnowledgeBase base) {
+        return new Router(base, Settings.DEFAULT);
+    }
+
+    static Router build(KnowledgeBase base, Settings settings) {
+        return new Router(base, settings);
+    }
+
+    public KnowledgeBase base() {
+        return base;
+    }
+
+    public QuestionAnalyzer analysis() {
+        return analysis;
+    }
+
+    /** Routes a message: FAQ, professional group or neither. */
+    public RouteDecision route(String text) {
+        return route(text, Set.of());
+    }
+
+    /**
+     * Routes a message again after groups declined it: never returns an excluded group, and does not consider FAQs
+     * when {@code excludedGroupIds} is not empty.
+     */
+    public RouteDecision route(String text, Set<String> excludedGroupIds) {
+        String message = text == null ? "" : text;
+        Set<String> excluded = excludedGroupIds == null ? Set.of() : excludedGroupIds;
+        Query q = analyse(message);
+        String area = detectArea(message);
+
+        GroupEvidence groups = scoreGroups(q, excluded);
+        FaqMatch faq = excluded.isEmpty() ? bestFaq(q) : null;
+        boolean spam = q.markers.contains(QuestionAnalyzer.SPAM);
+        boolean chat = q.markers.contains(QuestionAnalyzer.CHAT);
+
+        List<GroupScore> ranking = groups.ranking;
+        String best = ranking.isEmpty() || ranking.get(0).score() <= 0 ? null : ranking.get(0).groupId();
+        String runnerUp = ranking.size() > 1 && ranking.get(1).score() > 0 ? ranking.get(1).groupId() : null;
+        double s1 = best == null ? 0 : ranking.get(0).score();
+        double s2 = runnerUp == null ? 0 : ranking.get(1).score();
+        double margin = s1 <= 0 ? 0 : (s1 - s2) / s1;
+
+        if (spam) {
+            return none(message, "spam markers " + q.markers + "; best group " + best + " "
+                    + fmt(s1), runnerUp, area, List.of(), ranking);
+        }
+        if (faq != null && faq.similarity >= settings.faqThreshold()
+                && (s1 < settings.minGroupEvidence() || faq.similarity >= settings.faqOverGroupThreshold())) {
+            String reason = String.format(Locale.ROOT,
+                    "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
+                            + " best group %s %.2f", faq.faqId, faq.similarity, faq.questionCoverage,
+                    faq.paraphraseCoverage, faq.paraphrase, faq.matched, best, s1);
+            return new RouteDecision(message, RouteDecision.Outcome.FAQ, faq.faqId, null, faq.similarity, reason,
+                    runnerUp, area, faq.matched, ranking);
+        }
+        if (best != null && s1 >= settings.minGroupEvidence()) {
+            double confidence = s1 / (s1 + s2 + 1.0);
+            String reason = String.format(Locale.ROOT,
+                    "group %s evidence %.2f, runner-up %s %.2f, margin %.2f; matched %s%s", best, s1, runnerUp, s2,
+                    margin, groups.matched.getOrDefault(best, List.of()),
+                    faq == null ? "" : String.format(Locale.ROOT, "; faq %s only %.2f", faq.faqId, faq.similarity));
+            return new RouteDecision(message, RouteDecision.Outcome.GROUP, null, best, confidence, reason, runnerUp,
+                    area, groups.matched.getOrDefault(best, List.of()), ranking);
+        }
+        String why = chat ? "small talk " + q.markers : "no FAQ or group evidence strong enough";
+        return none(message, why + String.format(Locale.ROOT, "; best group %s %.2f; faq %s %.2f", best, s1,
+                faq == null ? null : faq.faqId, faq == null ? 0 : faq.similarity), runnerUp, area, List.of(), ranking);
+    }
+
+    private static RouteDecision none(String text, String reason, String runnerUp, String area, List<String> matched,
+                                      List<GroupScore> ranking) {
+        return new RouteDecision(text, RouteDecision.Outcome.NONE, null, null, 0, reason, runnerUp, area, matched,
+                ranking);
+    }
+
+    /** The area group whose place name (an area-group keyword) appears in the text, preferring the longest name. */
+    public String detectArea(String text) {
+        String norm = QuestionAnalyzer.normalize(text);
+        String bestPlace = null;
+        for (Map.Entry<String, String> e : areaByPlace.entrySet()) {
+            if (norm.contains(e.getKey()) && (bestPlace == null || e.getKey().length() > bestPlace.length())) {
+                bestPlace = e.getKey();
+            }
+        }
+        return bestPlace == null ? null : areaByPlace.get(bestPlace);
+    }
+
+    // ---- analysis of the question
+
+    private static final class Query {
+        final Map<String, Set<String>> terms = new HashMap<>();
+        final Set<String> concepts = new LinkedHashSet<>();
+        final Set<String> markers = new LinkedHashSet<>();
+    }
+
+    private Query analyse(String text) {
+        Query q = new Query();
+        for (String f : settings.fields()) {
+            Set<String> terms = new LinkedHashSet<>();
+            analysis.analyze(f, text, (term, concept) -> {
+                if (term.startsWith("@")) {
+                    q.markers.add(term);
+                    return;
+                }
+                terms.add(term);
+                if (concept) {
+                    q.concepts.add(term);
+                }
+            });
+            q.terms.put(f, terms);
+        }
+        return q;
+    }
+
+    // ---- FAQ
+
+    private record FaqMatch(String faqId, String paraphrase, double similarity, double questionCoverage,
+                            double paraphraseCoverage, List<String> matched) {
+    }
+
+    private FaqMatch bestFaq(Query q) {
+        double queryMass = 0;
+        for (String f : settings.fields()) {
+            for (String t : q.terms.get(f)) {
+                queryMass += faqIndex.weight(f, t);
+            }
+        }
+        if (queryMass <= 0) {
+            return null;
+        }
+        FaqMatch best = null;
+        for (TermIndex.Hit hit : faqIndex.search(q.terms, 10)) {
+            double qc = hit.matched() / queryMass;
+            double pc = hit.coverage();
+            double sim = qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
+            if (best == null || sim > best.similarity) {
+                best = new FaqMatch(hit.entry().key(), hit.entry().text(), sim, qc, pc, matchedTerms(faqIndex, hit, q));
+            }
+        }
+        return best;
+    }
+
+    private List<String> matchedTerms(TermIndex index, TermIndex.Hit hit, Query q) {
+        List<String> out = new ArrayList<>();
+        for (String f : settings.fields()) {
+            for (String t : index.terms(hit.ord(), f)) {
+                if (q.terms.get(f).contains(t) && !out.contains(t)) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---- groups
+
+    private record GroupEvidence(List<GroupScore> ranking, Map<String, List<String>> matched) {
+    }
+
+    private GroupEvidence scoreGroups(Query q, Set<String> excluded) {
+        Map<String, Double> scores = new LinkedHashMap<>();
+        Map<String, List<String>> matched = new HashMap<>();
+        for (String id : professionalIds) {
+            if (!excluded.contains(id)) {
+                scores.put(id, 0.0);
+            }
+        }
+        for (TermIndex.Hit hit : groupIndex.search(q.terms, 200)) {
+            TermIndex.Entry e = hit.entry();
+            if (!scores.containsKey(e.key())) {
+                continue;
+            }
+            boolean whole = q.concepts.contains(QuestionAnalyzer.normalize(e.text())) || hit.coverage() >= 0.999;
+            double factor = e.kind() == TermIndex.Kind.DESCRIPTION ? settings.descriptionFactor() : 1.0;
+            double evidence;
+            if (whole) {
+                evidence = hit.total() * factor;
+            } else if (hit.coverage() >= settings.partialCoverage()) {
+                evidence = hit.matched() * 0.5 * factor;
+            } else {
+                continue;
+            }
+            scores.merge(e.key(), evidence, Double::sum);
+            List<String> m = matched.computeIfAbsent(e.key(), k -> new ArrayList<>());
+            String label = whole ? e.text() : e.text() + "~";
+            if (!m.contains(label)) {
+                m.add(label);
+            }
+        }
+        List<GroupScore> ranking = new ArrayList<>();
+        scores.forEach((id, s) -> ranking.add(new GroupScore(id, s)));
+        ranking.sort(Comparator.comparingDouble(GroupScore::score).reversed());
+        return new GroupEvidence(ranking, matched);
+    }
+
+    /** Description split into its phrases (on 、，。；and 和/与/及), without the framing words. */
+    static List<String> descriptionPhrases(Group g) {
+        List<String> out = new ArrayList<>();
+        String name = g.name().replace("代表小组", "");
+        out.add(name);
+        String d = g.description().replace("对口联系", "，").replace("关注", "，");
+        for (String p : d.split("[、，。；,;和与及]")) {
+            String phrase = p.strip().replaceAll("(等部门|等机关|问题)$", "");
+            if (phrase.length() >= 2) {
+                out.add(phrase);
+            }
+        }
+        return out;
+    }
+
+    private static String fmt(double d) {
+        return String.format(Locale.ROOT, "%.2f", d);
+    }
+}

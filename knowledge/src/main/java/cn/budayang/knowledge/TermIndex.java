@@ -1,0 +1,209 @@
+package cn.budayang.knowledge;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.FieldType;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexOptions;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.BoostQuery;
+import org.apache.lucene.search.ConstantScoreQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.ByteBuffersDirectory;
+
+/**
+ * An in-memory Lucene index of short texts (FAQ paraphrases, group keywords) searched by weighted term overlap.
+ *
+ * <p>Each query term is a {@link ConstantScoreQuery} boosted by the term's inverse document frequency in this index,
+ * so a hit's Lucene score is exactly the IDF mass of the query terms the entry contains. Dividing by the entry's own
+ * IDF mass gives its coverage (how much of the entry the question contains); dividing by the question's IDF mass gives
+ * how much of the question the entry explains. Both are comparable across questions, unlike raw BM25 scores.
+ *
+ * <p>Immutable after construction and safe for concurrent searches.
+ */
+final class TermIndex {
+    private static final String ORD = "ord";
+    private static final FieldType TERMS_ONLY = new FieldType();
+
+    static {
+        TERMS_ONLY.setIndexOptions(IndexOptions.DOCS);
+        TERMS_ONLY.setOmitNorms(true);
+        TERMS_ONLY.setTokenized(false);
+        TERMS_ONLY.freeze();
+    }
+
+    /** One indexed text; {@code key} is what it stands for (a group or FAQ id). */
+    record Entry(String key, String text, Kind kind) {
+    }
+
+    /** What part of the knowledge an entry comes from. */
+    enum Kind {
+        KEYWORD,
+        DESCRIPTION,
+        QUESTION,
+        TAG
+    }
+
+    /** A matched entry: IDF mass matched and the entry's own IDF mass. */
+    record Hit(int ord, Entry entry, double matched, double total) {
+        double coverage() {
+            return total <= 0 ? 0 : matched / total;
+        }
+    }
+
+    private final List<String> fields;
+    private final List<Entry> entries;
+    private final List<Map<String, Set<String>>> entryTerms;
+    private final double[] totals;
+    private final int[] docToOrd;
+    private final IndexSearcher searcher;
+    private final int docCount;
+    private final Map<String, Map<String, Double>> weightCache;
+
+    TermIndex(QuestionAnalyzer analysis, List<String> fields, List<Entry> entries) {
+        this.fields = List.copyOf(fields);
+        this.entries = List.copyOf(entries);
+        this.entryTerms = new ArrayList<>(entries.size());
+        ByteBuffersDirectory dir = new ByteBuffersDirectory();
+        try {
+            // terms come from QuestionAnalyzer; each is indexed as is (no positions or offsets are needed)
+            IndexWriterConfig config = new IndexWriterConfig();
+            config.setRAMBufferSizeMB(64);
+            try (IndexWriter writer = new IndexWriter(dir, config)) {
+                for (int i = 0; i < entries.size(); i++) {
+                    Entry e = entries.get(i);
+                    Map<String, Set<String>> terms = new HashMap<>();
+                    Document doc = new Document();
+                    for (String f : fields) {
+                        Set<String> t = new LinkedHashSet<>(analysis.tokens(f, e.text()));
+                        terms.put(f, t);
+                        for (String term : t) {
+                            doc.add(new Field(f, term, TERMS_ONLY));
+                        }
+                    }
+                    doc.add(new NumericDocValuesField(ORD, i));
+                    entryTerms.add(terms);
+                    writer.addDocument(doc);
+                }
+                writer.forceMerge(1);
+            }
+            DirectoryReader reader = DirectoryReader.open(dir);
+            this.searcher = new IndexSearcher(reader);
+            this.searcher.setQueryCache(null);
+            this.docCount = reader.numDocs();
+            this.docToOrd = new int[reader.maxDoc()];
+            for (LeafReaderContext leaf : reader.leaves()) {
+                NumericDocValues ords = leaf.reader().getNumericDocValues(ORD);
+                for (int d = 0; d < leaf.reader().maxDoc(); d++) {
+                    if (ords != null && ords.advanceExact(d)) {
+                        docToOrd[leaf.docBase + d] = (int) ords.longValue();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.weightCache = new HashMap<>();
+        for (String f : fields) {
+            weightCache.put(f, new HashMap<>());
+        }
+        // precompute weights of every indexed term: queries then only look up unseen terms in Lucene
+        this.totals = new double[entries.size()];
+        for (int i = 0; i < entries.size(); i++) {
+            double total = 0;
+            for (String f : fields) {
+                for (String t : entryTerms.get(i).get(f)) {
+                    total += weightCache.get(f).computeIfAbsent(t, k -> idf(f, k));
+                }
+            }
+            totals[i] = total;
+        }
+    }
+
+    int size() {
+        return entries.size();
+    }
+
+    List<String> fields() {
+        return fields;
+    }
+
+    Entry entry(int ord) {
+        return entries.get(ord);
+    }
+
+    /** The terms of an entry in one field. */
+    Set<String> terms(int ord, String field) {
+        return entryTerms.get(ord).get(field);
+    }
+
+    /** BM25's inverse document frequency of a term in this index (high for terms no entry contains). */
+    double weight(String field, String term) {
+        Double w = weightCache.get(field).get(term);
+        return w != null ? w : idf(field, term);
+    }
+
+    private double idf(String field, String term) {
+        try {
+            int df = searcher.getIndexReader().docFreq(new Term(field, term));
+            return Math.log(1 + (docCount - df + 0.5) / (df + 0.5));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** True when some entry contains the term. */
+    boolean known(String field, String term) {
+        return weightCache.get(field).containsKey(term);
+    }
+
+    /** The {@code n} entries with the largest matched IDF mass for the query terms ({@code field → terms}). */
+    List<Hit> search(Map<String, Set<String>> query, int n) {
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        int clauses = 0;
+        for (String f : fields) {
+            for (String t : query.getOrDefault(f, Set.of())) {
+                if (!known(f, t) || clauses >= IndexSearcher.getMaxClauseCount()) {
+                    continue;
+                }
+                double w = weight(f, t);
+                Query q = new BoostQuery(new ConstantScoreQuery(new TermQuery(new Term(f, t))), (float) w);
+                b.add(q, BooleanClause.Occur.SHOULD);
+                clauses++;
+            }
+        }
+        if (clauses == 0) {
+            return List.of();
+        }
+        try {
+            TopDocs top = searcher.search(b.build(), n);
+            List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
+            for (ScoreDoc sd : top.scoreDocs) {
+                int ord = docToOrd[sd.doc];
+                hits.add(new Hit(ord, entries.get(ord), sd.score, totals[ord]));
+            }
+            return hits;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,11 +1,163 @@
 package cn.budayang.bot;
 
-/** Command-line entry point: dispatches to {@code serve} and {@code route}. */
+import cn.budayang.bot.config.BotConfig;
+import cn.budayang.bot.config.ConfigException;
+import cn.budayang.bot.config.ConfigLoader;
+import cn.budayang.knowledge.Knowledge;
+import cn.budayang.knowledge.KnowledgeException;
+import cn.budayang.knowledge.RouteDecisions;
+import cn.budayang.knowledge.Router;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/** Command-line entry point: {@code serve} (the default) and {@code route}. Only dispatches. */
 public final class Main {
+
     private Main() {
     }
 
     public static void main(String[] args) {
-        System.out.println("usage: java -jar bot.jar [serve|route] [--help]");
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+        System.exit(run(args, System.getenv(), out, err));
+    }
+
+    /** Runs one command; returns the process exit code. {@code serve} returns only when the server stops. */
+    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        List<String> rest = Arrays.asList(args);
+        String command = "serve";
+        if (!rest.isEmpty() && !rest.get(0).startsWith("--")) {
+            command = rest.get(0);
+            rest = rest.subList(1, rest.size());
+        }
+        try {
+            return switch (command) {
+                case "serve" -> rest.contains("--help") ? help(out, serveHelp()) : serve(rest, env, out);
+                case "route" -> rest.contains("--help") ? help(out, routeHelp()) : route(rest, env, out, err);
+                case "help" -> help(out, usage());
+                default -> {
+                    err.println("unknown command '" + command + "'\n" + usage());
+                    yield 2;
+                }
+            };
+        } catch (ConfigException | KnowledgeException e) {
+            err.println("budayang: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private static int help(PrintStream out, String text) {
+        out.println(text);
+        return 0;
+    }
+
+    static String usage() {
+        return """
+                usage: java -jar bot.jar [serve] [options]     run the WeChat webhook (default)
+                       java -jar bot.jar route "<question>"    show where a question would go
+                       java -jar bot.jar route --file <path>   one decision per line of the file
+                       java -jar bot.jar <command> --help""";
+    }
+
+    static String serveHelp() {
+        StringBuilder b = new StringBuilder("usage: java -jar bot.jar [serve] [options]\n\n"
+                + "Runs the Budayang webhook. Each option is also an environment variable and a key of the\n"
+                + "optional config file (--config FILE or BOT_CONFIG); flags win over the environment, the\n"
+                + "environment over the file.\n\n");
+        for (Map.Entry<String, String> e : ConfigLoader.SETTINGS.entrySet()) {
+            b.append(String.format("  %-28s %-26s %s%n", ConfigLoader.flagOf(e.getKey()), e.getKey(), e.getValue()));
+        }
+        return b.toString().stripTrailing();
+    }
+
+    static String routeHelp() {
+        return """
+                usage: java -jar bot.jar route "<question>"
+                       java -jar bot.jar route --file <path>
+
+                Prints one JSON line per question: {"text","group","faq","score","reason","runnerUp",...}.
+                group is a professional group id, faq an FAQ id; both are null for chit-chat, thanks, spam
+                and gibberish. Uses BOT_KNOWLEDGE_DIR (or --knowledge-dir) when set, else the bundled sample.""";
+    }
+
+    private static int route(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+        Path dir = env.containsKey("BOT_KNOWLEDGE_DIR") ? Path.of(env.get("BOT_KNOWLEDGE_DIR")) : null;
+        Path file = null;
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--file") && i + 1 < args.size()) {
+                file = Path.of(args.get(++i));
+            } else if (a.equals("--knowledge-dir") && i + 1 < args.size()) {
+                dir = Path.of(args.get(++i));
+            } else {
+                text.append(text.length() == 0 ? "" : " ").append(a);
+            }
+        }
+        if (file == null && text.length() == 0) {
+            err.println(routeHelp());
+            return 2;
+        }
+        try (Knowledge k = dir == null ? Knowledge.bundled() : Knowledge.fromDirectory(dir)) {
+            Router router = k.current().router();
+            if (file == null) {
+                out.println(RouteDecisions.toJson(router.route(text.toString())));
+                return 0;
+            }
+            try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    out.println(RouteDecisions.toJson(router.route(line)));
+                }
+            } catch (IOException e) {
+                err.println("budayang: cannot read " + file + ": " + e.getMessage());
+                return 2;
+            }
+            return 0;
+        }
+    }
+
+    private static int serve(List<String> args, Map<String, String> env, PrintStream out) {
+        BotConfig config = ConfigLoader.load(args, env);
+        long t0 = System.nanoTime();
+        BotApp app = new BotApp(config, Clock.systemUTC());
+        int port = app.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.close();
+            stopped.countDown();
+        }, "shutdown"));
+        out.printf("Budayang is serving on http://%s:%d (started in %d ms; data in %s; knowledge: %s)%n",
+                config.host(), port, (System.nanoTime() - t0) / 1_000_000, config.dataDir().toAbsolutePath(),
+                config.knowledgeDir() == null ? "bundled sample city" : config.knowledgeDir());
+        out.printf("  health:        curl http://127.0.0.1:%d/healthz%n", port);
+        out.printf("  WeChat URL:    http(s)://<your domain>/wechat  (WeChat calls only ports 80/443: put nginx in "
+                + "front, see README)%n");
+        if (config.demoToken()) {
+            out.printf("  WeChat token:  %s  (demo token; set WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET for a "
+                    + "real account)%n", config.wechat().token());
+        }
+        if (config.adminToken() == null) {
+            out.println("  admin API:     disabled; set BOT_ADMIN_TOKEN to enable /api/tickets and /api/stats");
+        } else {
+            out.printf("  admin API:     curl -H 'Authorization: Bearer $BOT_ADMIN_TOKEN' "
+                    + "http://127.0.0.1:%d/api/stats%n", port);
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
     }
 }

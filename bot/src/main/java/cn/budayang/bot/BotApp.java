@@ -1,0 +1,161 @@
+package cn.budayang.bot;
+
+import cn.budayang.bot.config.BotConfig;
+import cn.budayang.bot.http.BotServer;
+import cn.budayang.bot.outbox.Outbox;
+import cn.budayang.bot.reception.ConversationEngine;
+import cn.budayang.bot.reception.Desk;
+import cn.budayang.bot.store.MapDbStore;
+import cn.budayang.bot.store.Store;
+import cn.budayang.bot.ticket.TicketAdmin;
+import cn.budayang.knowledge.Knowledge;
+import cn.budayang.wechat.WeChatProtocol;
+import cn.budayang.wechat.api.Sleeper;
+import cn.budayang.wechat.api.WeChatApiClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.http.HttpClient;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The composition root: builds every part from one {@link BotConfig}, starts them in order and stops them in
+ * reverse. Tests build the same app on port 0 with a fixed or moving clock.
+ */
+public final class BotApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BotApp.class);
+    /** How often the lifecycle clock looks for reminders and escalations. */
+    static final Duration TICK = Duration.ofSeconds(30);
+
+    private final BotConfig config;
+    private final Clock clock;
+    private final Knowledge knowledge;
+    private final Store store;
+    private final ExecutorService appExecutor;
+    private final Outbox outbox;
+    private final Desk desk;
+    private final TicketAdmin admin;
+    private final BotServer server;
+    private final ScheduledExecutorService ticker;
+    private final HttpClient http;
+    private final Instant startedAt;
+    private int port;
+
+    public BotApp(BotConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+        this.startedAt = clock.instant();
+        this.knowledge = config.knowledgeDir() == null ? Knowledge.bundled()
+                : Knowledge.fromDirectory(config.knowledgeDir());
+        this.store = MapDbStore.open(config.dataDir());
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        this.appExecutor = Executors.newFixedThreadPool(threads, named("app"));
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(appExecutor).build();
+        WeChatApiClient api = new WeChatApiClient(config.apiBase(), config.wechat(), http, clock, Sleeper.system(),
+                false);
+        this.outbox = new Outbox(store, new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                api.sendText(openId, content);
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+                api.sendSubscribeNotice(openId, templateId, null, data);
+            }
+        }, config.noticeTemplateId(), clock, Executors.newFixedThreadPool(4, named("outbox")));
+        this.desk = new Desk(store, knowledge::current, new ConversationEngine(config.answerDeadline()), outbox,
+                appExecutor, clock);
+        this.admin = new TicketAdmin(store, clock);
+        WeChatProtocol protocol = new WeChatProtocol(config.wechat(), clock, config.freshness(), new SecureRandom());
+        this.server = new BotServer(config, protocol, desk, admin, this::health, appExecutor, clock);
+        this.ticker = Executors.newSingleThreadScheduledExecutor(named("lifecycle-clock"));
+    }
+
+    /** Recovers state, starts delivery and the clock, binds the server. Returns the bound port. */
+    public int start() {
+        desk.recover();
+        outbox.start();
+        if (config.knowledgeDir() != null) {
+            knowledge.startWatching(Duration.ofSeconds(2));
+        }
+        ticker.scheduleWithFixedDelay(this::tickQuietly, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        port = server.start();
+        return port;
+    }
+
+    private void tickQuietly() {
+        try {
+            desk.tick().join();
+        } catch (RuntimeException e) {
+            log.error("event=lifecycle_tick_failed error=\"{}\" action=\"retried at the next tick\"", e.toString());
+        }
+    }
+
+    Map<String, Object> health() {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("status", "ok");
+        h.put("uptimeSeconds", Duration.between(startedAt, clock.instant()).toSeconds());
+        h.put("tickets", store.tickets().size());
+        h.put("outboxBacklog", outbox.backlog());
+        h.put("watchedDeadlines", desk.watched());
+        h.put("knowledge", knowledge.current().base().toString());
+        return h;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Desk desk() {
+        return desk;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public TicketAdmin admin() {
+        return admin;
+    }
+
+    public Knowledge knowledge() {
+        return knowledge;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        ticker.shutdownNow();
+        outbox.close();
+        knowledge.close();
+        store.close();
+        appExecutor.shutdown();
+        try {
+            appExecutor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

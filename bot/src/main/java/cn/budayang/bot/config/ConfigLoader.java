@@ -1,0 +1,200 @@
+package cn.budayang.bot.config;
+
+import cn.budayang.wechat.WeChatCredentials;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Builds a {@link BotConfig} from command-line flags, the environment and an optional properties file
+ * ({@code --config FILE} or {@code BOT_CONFIG}), in that order of precedence, over {@link BotConfig#defaults()}.
+ *
+ * <p>Every setting has one name, the environment variable's ({@code BOT_PORT}); the flag is the same name in lower
+ * case with dashes and without the {@code BOT_} prefix ({@code --port}, {@code --data-dir}, {@code --wechat-token}),
+ * and the file key is the variable's name. Unknown flags are refused.
+ */
+public final class ConfigLoader {
+
+    /** The settings, by environment name, with a one-line help each. */
+    public static final Map<String, String> SETTINGS = settings();
+
+    private ConfigLoader() {
+    }
+
+    private static Map<String, String> settings() {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("BOT_PORT", "listen port (default 8080; 0 picks a free port)");
+        m.put("BOT_HOST", "listen address (default 0.0.0.0)");
+        m.put("BOT_DATA_DIR", "directory for the MapDB store (default ./data)");
+        m.put("BOT_KNOWLEDGE_DIR", "directory of groups.json, stations.json, deputies.json, faq.json (default: bundled sample city)");
+        m.put("WECHAT_TOKEN", "Official Account server token (default: a demo token, printed at start)");
+        m.put("WECHAT_APP_ID", "AppID (default: demo value)");
+        m.put("WECHAT_APP_SECRET", "AppSecret (default: demo value)");
+        m.put("WECHAT_AES_KEY", "43-character EncodingAESKey; enables compatible and safe modes");
+        m.put("WECHAT_API_BASE", "base URL of the WeChat API (default https://api.weixin.qq.com)");
+        m.put("WECHAT_NOTICE_TEMPLATE_ID", "subscribe-notice template for recipients outside the 48-hour window");
+        m.put("BOT_ADMIN_TOKEN", "bearer token for /api/*; unset refuses /api/*");
+        m.put("BOT_ANSWER_DEADLINE", "ISO-8601 duration from assignment to first answer (default PT24H)");
+        m.put("BOT_CONFIG", "optional properties file with any of these keys");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The flag spelling of a setting: {@code BOT_DATA_DIR} → {@code --data-dir}. */
+    public static String flagOf(String env) {
+        String s = env.startsWith("BOT_") ? env.substring(4) : env;
+        return "--" + s.toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param args the command's flags (after the command name), {@code --name value} or {@code --name=value}
+     * @param env  the environment
+     * @throws ConfigException naming the setting when anything is wrong
+     */
+    public static BotConfig load(List<String> args, Map<String, String> env) {
+        Map<String, String> flags = parseFlags(args);
+        Map<String, String> file = new HashMap<>();
+        String configFile = flags.getOrDefault("BOT_CONFIG", env.get("BOT_CONFIG"));
+        if (configFile != null && !configFile.isBlank()) {
+            file = readFile(Path.of(configFile));
+        }
+        Map<String, String> merged = new HashMap<>(file);
+        for (String key : SETTINGS.keySet()) {
+            if (env.containsKey(key) && !env.get(key).isBlank()) {
+                merged.put(key, env.get(key));
+            }
+        }
+        merged.putAll(flags);
+        return build(merged);
+    }
+
+    private static Map<String, String> parseFlags(List<String> args) {
+        Map<String, String> byFlag = new HashMap<>();
+        for (String env : SETTINGS.keySet()) {
+            byFlag.put(flagOf(env), env);
+        }
+        Map<String, String> out = new HashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String name = a;
+            String value = null;
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                name = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            }
+            String env = byFlag.get(name);
+            if (env == null) {
+                throw new ConfigException("unknown option '" + a + "'; run with --help to list the options");
+            }
+            if (value == null) {
+                if (i + 1 >= args.size()) {
+                    throw new ConfigException("option " + name + " needs a value");
+                }
+                value = args.get(++i);
+            }
+            out.put(env, value);
+        }
+        return out;
+    }
+
+    private static Map<String, String> readFile(Path path) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new ConfigException("BOT_CONFIG: cannot read config file " + path + ": " + e.getMessage());
+        }
+        Map<String, String> out = new HashMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (!SETTINGS.containsKey(key)) {
+                throw new ConfigException("config file " + path + ": unknown key '" + key + "'; known keys: "
+                        + String.join(", ", SETTINGS.keySet()));
+            }
+            out.put(key, p.getProperty(key).trim());
+        }
+        return out;
+    }
+
+    private static BotConfig build(Map<String, String> s) {
+        BotConfig d = BotConfig.defaults();
+        List<String> problems = new ArrayList<>();
+        int port = d.port();
+        if (s.containsKey("BOT_PORT")) {
+            try {
+                port = Integer.parseInt(s.get("BOT_PORT").trim());
+                if (port < 0 || port > 65535) {
+                    problems.add("BOT_PORT must be 0..65535, was " + port);
+                }
+            } catch (NumberFormatException e) {
+                problems.add("BOT_PORT must be a number, was '" + s.get("BOT_PORT") + "'");
+            }
+        }
+        String host = s.getOrDefault("BOT_HOST", d.host());
+        Path dataDir = s.containsKey("BOT_DATA_DIR") ? Path.of(s.get("BOT_DATA_DIR")) : d.dataDir();
+        Path knowledgeDir = null;
+        if (s.containsKey("BOT_KNOWLEDGE_DIR")) {
+            knowledgeDir = Path.of(s.get("BOT_KNOWLEDGE_DIR"));
+            if (!Files.isDirectory(knowledgeDir)) {
+                problems.add("BOT_KNOWLEDGE_DIR " + knowledgeDir + " is not a directory");
+            }
+        }
+        boolean demo = !s.containsKey("WECHAT_TOKEN");
+        String token = s.getOrDefault("WECHAT_TOKEN", BotConfig.DEMO_TOKEN);
+        if (!token.matches("[A-Za-z0-9]{3,32}") && !demo) {
+            problems.add("WECHAT_TOKEN must be 3 to 32 letters or digits, as the Official Account platform requires");
+        }
+        String appId = s.getOrDefault("WECHAT_APP_ID", BotConfig.DEMO_APP_ID);
+        String secret = s.getOrDefault("WECHAT_APP_SECRET", BotConfig.DEMO_APP_SECRET);
+        String aesKey = s.get("WECHAT_AES_KEY");
+        if (aesKey != null && !aesKey.matches("[A-Za-z0-9]{43}")) {
+            problems.add("WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters and digits)");
+        }
+        URI api = d.apiBase();
+        if (s.containsKey("WECHAT_API_BASE")) {
+            try {
+                api = URI.create(s.get("WECHAT_API_BASE").replaceAll("/+$", ""));
+                if (api.getScheme() == null || !api.getScheme().startsWith("http") || api.getHost() == null) {
+                    problems.add("WECHAT_API_BASE must be an http(s) URL, was '" + s.get("WECHAT_API_BASE") + "'");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add("WECHAT_API_BASE is not a URL: " + e.getMessage());
+            }
+        }
+        Duration deadline = d.answerDeadline();
+        if (s.containsKey("BOT_ANSWER_DEADLINE")) {
+            try {
+                deadline = Duration.parse(s.get("BOT_ANSWER_DEADLINE"));
+                if (deadline.isNegative() || deadline.isZero()) {
+                    problems.add("BOT_ANSWER_DEADLINE must be positive, was " + s.get("BOT_ANSWER_DEADLINE"));
+                }
+            } catch (DateTimeParseException e) {
+                problems.add("BOT_ANSWER_DEADLINE must be an ISO-8601 duration such as PT24H or PT30M, was '"
+                        + s.get("BOT_ANSWER_DEADLINE") + "'");
+            }
+        }
+        String admin = s.get("BOT_ADMIN_TOKEN");
+        if (admin != null && admin.length() < 8) {
+            problems.add("BOT_ADMIN_TOKEN must be at least 8 characters");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException("invalid configuration:\n  - " + String.join("\n  - ", problems));
+        }
+        return new BotConfig(host, port, dataDir, knowledgeDir, new WeChatCredentials(token, appId, secret, aesKey),
+                api, s.get("WECHAT_NOTICE_TEMPLATE_ID"), admin, deadline, d.maxBodyBytes(), d.replyBudget(),
+                d.freshness(), d.idleTimeout(), demo);
+    }
+}

@@ -1,0 +1,361 @@
+package cn.budayang.bot.outbox;
+
+import cn.budayang.bot.outbox.OutboxEntry.Kind;
+import cn.budayang.bot.outbox.OutboxEntry.State;
+import cn.budayang.bot.reception.Conversation;
+import cn.budayang.bot.store.Store;
+import cn.budayang.bot.ticket.Ticket;
+import cn.budayang.wechat.api.WeChatApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.DelayQueue;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Everything the bot sends to WeChat, persisted first and delivered after: entries are created inside the store
+ * write that caused them, handed over with {@link #wake} after its commit, sent on a small pool, and their fate
+ * (sent, waiting for the recipient's 48-hour window, failed with an errcode, parked after retries) is stored on the
+ * entry and on its ticket. A restart resumes every pending entry ({@link #recover}); an entry whose send was cut
+ * short by a crash is sent again (at least once).
+ *
+ * <p>WeChat's customer-service rule: a message reaches only someone who wrote within 48 hours, 5 per window. Entries
+ * for someone known to be outside it wait ({@code WAITING}), a subscribe notice invites them to write (when a
+ * template is configured), and their next message releases the waiting entries.
+ */
+public final class Outbox implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Outbox.class);
+    static final int MAX_ATTEMPTS = 8;
+    static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+    private static final DateTimeFormatter NOTICE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+            .withZone(ZoneId.of("Asia/Shanghai"));
+
+    /** The outbound calls; the WeChat API client in production, the same client against a local fake in tests. */
+    public interface Sender {
+        void sendText(String openId, String content);
+
+        void sendNotice(String openId, String templateId, Map<String, String> data);
+    }
+
+    private final Store store;
+    private final Sender sender;
+    private final String noticeTemplateId;
+    private final Clock clock;
+    private final ExecutorService pool;
+    private final DelayQueue<Due> queue = new DelayQueue<>();
+    private final Set<Long> queued = ConcurrentHashMap.newKeySet();
+    /** openid → ids of entries waiting for that person's next message. Maintained on the writer thread. */
+    private final Map<String, Set<Long>> waiting = new ConcurrentHashMap<>();
+    private final Thread dispatcher;
+    private volatile boolean closed;
+
+    public Outbox(Store store, Sender sender, String noticeTemplateId, Clock clock, ExecutorService pool) {
+        this.store = store;
+        this.sender = sender;
+        this.noticeTemplateId = noticeTemplateId;
+        this.clock = clock;
+        this.pool = pool;
+        this.dispatcher = new Thread(this::dispatch, "outbox-dispatcher");
+        this.dispatcher.setDaemon(true);
+    }
+
+    /** Loads pending and waiting entries from the store and starts delivering. */
+    public void start() {
+        for (OutboxEntry e : store.outbox().scan(e -> e.state() == State.PENDING || e.state() == State.WAITING,
+                false, 0, Integer.MAX_VALUE)) {
+            if (e.state() == State.PENDING) {
+                schedule(e.id(), e.nextAttemptAt());
+            } else {
+                waiting.computeIfAbsent(e.openId(), k -> ConcurrentHashMap.newKeySet()).add(e.id());
+            }
+        }
+        dispatcher.start();
+    }
+
+    /**
+     * Creates the entry (inside a store write) for a text to {@code openId}: pending when the recipient can be
+     * reached, waiting otherwise (with a subscribe notice when one is configured and none is already out). Records
+     * the delivery on the ticket. Returns the ids to {@link #wake} after the commit.
+     */
+    public List<Long> enqueue(Store s, String openId, String text, String ticketId, String recipient,
+                              String purpose, Instant now) {
+        long id = s.next("outbox");
+        Conversation c = s.conversations().get(openId).orElseGet(() -> Conversation.fresh(openId));
+        OutboxEntry e = OutboxEntry.text(id, openId, text, ticketId, recipient, purpose, now);
+        List<Long> wake = new ArrayList<>();
+        if (c.windowOpen(now)) {
+            wake.add(id);
+        } else {
+            e = e.with(State.WAITING, 0, now, null, "outside the 48-hour window", now);
+            wake.addAll(wait(s, e, now));
+        }
+        s.outbox().put(id, e);
+        record(s, e, now);
+        return wake;
+    }
+
+    /** The recipient wrote: their waiting entries become pending (up to WeChat's quota). Inside a store write. */
+    public List<Long> release(Store s, String openId, Instant now) {
+        Set<Long> ids = waiting.remove(openId);
+        if (ids == null || ids.isEmpty()) {
+            return List.of();
+        }
+        List<Long> wake = new ArrayList<>();
+        List<Long> sorted = new ArrayList<>(ids);
+        sorted.sort(null);
+        int quota = Conversation.WINDOW_QUOTA;
+        for (Long id : sorted) {
+            Optional<OutboxEntry> e = s.outbox().get(id);
+            if (e.isEmpty() || e.get().state() != State.WAITING) {
+                continue;
+            }
+            if (wake.size() >= quota) {
+                waiting.computeIfAbsent(openId, k -> ConcurrentHashMap.newKeySet()).add(id);
+                continue;
+            }
+            OutboxEntry next = e.get().with(State.PENDING, e.get().attempts(), now, e.get().lastErrcode(),
+                    e.get().lastError(), now);
+            s.outbox().put(id, next);
+            record(s, next, now);
+            wake.add(id);
+        }
+        return wake;
+    }
+
+    /** Schedules committed entries for sending now. Call after the write that created them completed. */
+    public void wake(Collection<Long> ids) {
+        Instant now = clock.instant();
+        for (Long id : ids) {
+            schedule(id, now);
+        }
+    }
+
+    private List<Long> wait(Store s, OutboxEntry e, Instant now) {
+        Set<Long> set = waiting.computeIfAbsent(e.openId(), k -> ConcurrentHashMap.newKeySet());
+        boolean first = set.isEmpty();
+        set.add(e.id());
+        if (!first || noticeTemplateId == null || e.kind() == Kind.NOTICE) {
+            return List.of();
+        }
+        long noticeId = s.next("outbox");
+        OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
+                e.recipient(), "invite", State.PENDING, 0, now, null, null, now, now);
+        s.outbox().put(noticeId, notice);
+        record(s, notice, now);
+        return List.of(noticeId);
+    }
+
+    private static String noticeText(OutboxEntry e) {
+        return e.ticketId() == null ? "您有一条新消息，请进入公众号查看" : "留言#" + e.ticketId() + "有新消息";
+    }
+
+    private void schedule(long id, Instant at) {
+        if (queued.add(id)) {
+            queue.add(new Due(id, at, clock));
+        }
+    }
+
+    private void dispatch() {
+        while (!closed) {
+            Due due;
+            try {
+                due = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (due == null) {
+                continue;
+            }
+            try {
+                pool.execute(() -> send(due.id));
+            } catch (RuntimeException rejected) {
+                queued.remove(due.id);
+                return;
+            }
+        }
+    }
+
+    private void send(long id) {
+        Optional<OutboxEntry> found = store.outbox().get(id);
+        if (found.isEmpty() || found.get().state() != State.PENDING) {
+            queued.remove(id);
+            return;
+        }
+        OutboxEntry e = found.get();
+        Result result;
+        try {
+            if (e.kind() == Kind.NOTICE) {
+                Map<String, String> data = new LinkedHashMap<>();
+                data.put("thing1", truncate(e.text(), 20));
+                data.put("time2", NOTICE_TIME.format(clock.instant()));
+                sender.sendNotice(e.openId(), noticeTemplateId, data);
+            } else {
+                sender.sendText(e.openId(), e.text());
+            }
+            result = Result.SENT;
+        } catch (WeChatApiException x) {
+            result = new Result(x);
+        } catch (RuntimeException x) {
+            result = new Result(new WeChatApiException("outbox", WeChatApiException.TRANSPORT_ERRCODE,
+                    x.toString()));
+        }
+        Result r = result;
+        store.write(s -> settle(s, id, r)).whenComplete((again, err) -> {
+            queued.remove(id);
+            if (err != null) {
+                log.error("event=outbox_settle_failed id={} error=\"{}\" action=\"the entry stays pending and is "
+                        + "retried after restart\"", id, err.toString());
+            } else if (again != null) {
+                schedule(id, again);
+            }
+        });
+    }
+
+    private record Result(WeChatApiException error) {
+        static final Result SENT = new Result(null);
+    }
+
+    /** Stores what became of one attempt; returns when to try again, or null. Runs on the writer thread. */
+    private Instant settle(Store s, long id, Result r) {
+        Optional<OutboxEntry> found = s.outbox().get(id);
+        if (found.isEmpty()) {
+            return null;
+        }
+        OutboxEntry e = found.get();
+        Instant now = clock.instant();
+        int tries = e.attempts() + 1;
+        OutboxEntry next;
+        Instant again = null;
+        if (r.error == null) {
+            next = e.with(State.SENT, tries, null, null, null, now);
+            if (e.kind() == Kind.TEXT) {
+                s.conversations().get(e.openId()).ifPresent(c -> s.conversations().put(e.openId(), c.sent()));
+            }
+        } else {
+            WeChatApiException x = r.error;
+            switch (x.kind()) {
+                case OUT_OF_WINDOW, QUOTA_EXHAUSTED, NOT_FOLLOWING -> {
+                    if (e.kind() == Kind.NOTICE) {
+                        next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
+                    } else {
+                        next = e.with(State.WAITING, tries, null, x.errcode(), x.errmsg(), now);
+                        Conversation c = s.conversations().get(e.openId()).orElseGet(() ->
+                                Conversation.fresh(e.openId()));
+                        if (c.lastInboundAt() == null || c.windowOpen(now)) {
+                            // what we knew was wrong: remember the window is closed for this person
+                            s.conversations().put(e.openId(), closedWindow(c, now));
+                        }
+                        for (Long notice : wait(s, next, now)) {
+                            schedule(notice, now);
+                        }
+                    }
+                }
+                default -> {
+                    if (x.retryable() && tries < MAX_ATTEMPTS) {
+                        again = now.plus(backoff(tries));
+                        next = e.with(State.PENDING, tries, again, x.errcode(), x.errmsg(), now);
+                    } else if (x.retryable()) {
+                        next = e.with(State.PARKED, tries, null, x.errcode(), x.errmsg(), now);
+                        log.warn("event=outbox_parked id={} purpose={} errcode={} action=\"delivery gave up after {} "
+                                + "attempts; see the ticket's deliveries\"", id, e.purpose(), x.errcode(), tries);
+                    } else {
+                        next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
+                        log.warn("event=outbox_failed id={} purpose={} errcode={} kind={}", id, e.purpose(),
+                                x.errcode(), x.kind());
+                    }
+                }
+            }
+        }
+        s.outbox().put(id, next);
+        record(s, next, now);
+        return again;
+    }
+
+    private static Conversation closedWindow(Conversation c, Instant now) {
+        Conversation x = c.lastInboundAt() == null ? c.inbound(now.minus(Conversation.WINDOW)) : c;
+        while (x.windowOpen(now)) {
+            x = x.sent();
+        }
+        return x;
+    }
+
+    static Duration backoff(int tries) {
+        long ms = FIRST_BACKOFF.toMillis() << Math.min(tries - 1, 20);
+        return Duration.ofMillis(Math.min(ms, MAX_BACKOFF.toMillis()));
+    }
+
+    private static void record(Store s, OutboxEntry e, Instant now) {
+        if (e.ticketId() == null) {
+            return;
+        }
+        long tid;
+        try {
+            tid = Long.parseLong(e.ticketId());
+        } catch (NumberFormatException x) {
+            return;
+        }
+        s.tickets().get(tid).ifPresent(t -> s.tickets().put(tid, t.withDelivery(new Ticket.Delivery(
+                String.valueOf(e.id()), e.recipient(), e.purpose() + (e.kind() == Kind.NOTICE ? " (notice)" : ""),
+                e.state().wireName(), e.lastErrcode(), now))));
+    }
+
+    private static String truncate(String s, int max) {
+        return s.codePointCount(0, s.length()) <= max ? s : s.substring(0, s.offsetByCodePoints(0, max));
+    }
+
+    /** Entries waiting to be sent now or later (pending), for health and tests. */
+    public int backlog() {
+        return queued.size();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        dispatcher.interrupt();
+        pool.shutdown();
+        try {
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class Due implements Delayed {
+        final long id;
+        final Instant at;
+        final Clock clock;
+
+        Due(long id, Instant at, Clock clock) {
+            this.id = id;
+            this.at = at;
+            this.clock = clock;
+        }
+
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return unit.convert(Duration.between(clock.instant(), at).toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public int compareTo(Delayed o) {
+            return at.compareTo(((Due) o).at);
+        }
+    }
+}

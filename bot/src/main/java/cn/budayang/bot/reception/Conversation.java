@@ -1,0 +1,138 @@
+package cn.budayang.bot.reception;
+
+import cn.budayang.bot.ticket.Ticket.TicketMessage;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * What the bot remembers of one openid, constituent or deputy.
+ *
+ * @param stationId        station bound by a QR scan or a location, or null
+ * @param areaGroupId      area group of that station, or of a place the person named
+ * @param deputyId         the deputy this openid is bound to (绑定), or null
+ * @param openTicketId     the constituent's ticket that follow-up messages join, or null
+ * @param ratingTicketId   the answered ticket waiting for the constituent's rating, or null
+ * @param lastInboundAt    last message from this openid: opens WeChat's 48-hour customer-service window
+ * @param sentInWindow     customer-service messages sent since then (WeChat allows 5)
+ * @param subscribed       false after an unsubscribe event
+ * @param ticketIds        the constituent's tickets, newest last (at most {@value #MAX_TICKETS})
+ * @param forwarded        for deputies: open tickets forwarded to them
+ * @param pending          attachments (images, voice) sent before any ticket, joined to the next ticket
+ */
+public record Conversation(
+        String openId,
+        String stationId,
+        String areaGroupId,
+        String deputyId,
+        String openTicketId,
+        String ratingTicketId,
+        Instant lastInboundAt,
+        int sentInWindow,
+        boolean subscribed,
+        List<String> ticketIds,
+        List<String> forwarded,
+        List<TicketMessage> pending) {
+
+    public static final int MAX_TICKETS = 20;
+    public static final int MAX_PENDING = 9;
+    /** WeChat's customer-service window after a user's message. */
+    public static final Duration WINDOW = Duration.ofHours(48);
+    /** Customer-service messages WeChat allows per window. */
+    public static final int WINDOW_QUOTA = 5;
+
+    public Conversation {
+        ticketIds = List.copyOf(ticketIds);
+        forwarded = List.copyOf(forwarded);
+        pending = List.copyOf(pending);
+    }
+
+    public static Conversation fresh(String openId) {
+        return new Conversation(openId, null, null, null, null, null, null, 0, true, List.of(), List.of(), List.of());
+    }
+
+    /** A message arrived from this openid: the 48-hour window opens again with a full quota. */
+    public Conversation inbound(Instant now) {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, now, 0, true,
+                ticketIds, forwarded, pending);
+    }
+
+    /**
+     * Whether a customer-service message can reach this openid now, as far as we know: never-seen openids are
+     * tried (WeChat answers 45015 if not), known ones need a message within 48 hours and quota left.
+     */
+    public boolean windowOpen(Instant now) {
+        if (lastInboundAt == null) {
+            return true;
+        }
+        return now.isBefore(lastInboundAt.plus(WINDOW)) && sentInWindow < WINDOW_QUOTA;
+    }
+
+    public Conversation sent() {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow + 1, subscribed, ticketIds, forwarded, pending);
+    }
+
+    public Conversation withStation(String station, String area) {
+        return new Conversation(openId, station, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, pending);
+    }
+
+    public Conversation withArea(String area) {
+        return new Conversation(openId, stationId, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, pending);
+    }
+
+    public Conversation withDeputy(String deputy) {
+        return new Conversation(openId, stationId, areaGroupId, deputy, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, pending);
+    }
+
+    public Conversation withOpenTicket(String ticketId) {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, pending);
+    }
+
+    public Conversation withRatingTicket(String ticketId) {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ticketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, pending);
+    }
+
+    public Conversation unsubscribed() {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, false, ticketIds, forwarded, pending);
+    }
+
+    public Conversation withTicket(String ticketId) {
+        List<String> ids = new ArrayList<>(ticketIds);
+        ids.add(ticketId);
+        if (ids.size() > MAX_TICKETS) {
+            ids = ids.subList(ids.size() - MAX_TICKETS, ids.size());
+        }
+        return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ids, forwarded, List.of());
+    }
+
+    public Conversation withForwarded(String ticketId, boolean add) {
+        LinkedHashSet<String> f = new LinkedHashSet<>(forwarded);
+        if (add) {
+            f.add(ticketId);
+        } else {
+            f.remove(ticketId);
+        }
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, List.copyOf(f), pending);
+    }
+
+    public Conversation withPending(TicketMessage m) {
+        List<TicketMessage> p = new ArrayList<>(pending);
+        if (p.size() < MAX_PENDING) {
+            p.add(m);
+        }
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, p);
+    }
+}

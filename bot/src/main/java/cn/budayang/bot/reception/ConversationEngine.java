@@ -1,0 +1,692 @@
+package cn.budayang.bot.reception;
+
+import cn.budayang.bot.ticket.Ticket;
+import cn.budayang.bot.ticket.Ticket.Answer;
+import cn.budayang.bot.ticket.Ticket.Rating;
+import cn.budayang.bot.ticket.Ticket.TicketMessage;
+import cn.budayang.bot.ticket.TicketStatus;
+import cn.budayang.knowledge.Deputy;
+import cn.budayang.knowledge.Group;
+import cn.budayang.knowledge.GroupScore;
+import cn.budayang.knowledge.KnowledgeBase;
+import cn.budayang.knowledge.RouteDecision;
+import cn.budayang.knowledge.Station;
+import cn.budayang.wechat.WeChatMessage;
+
+import java.text.Normalizer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The pure conversation core: (state, inbound message, precomputed route, now) → (reply, actions). It reads through
+ * {@link DeskState} and never stores or sends anything itself; {@link Desk} performs the returned actions.
+ */
+public final class ConversationEngine {
+
+    /** Deputies a new question is forwarded to: those of the constituent's station and area first. */
+    static final int MAX_FORWARD = 5;
+
+    private static final Pattern BIND = Pattern.compile("^绑定\\s*([A-Za-z0-9]{4,32})$");
+    private static final Pattern PROGRESS = Pattern.compile("^(?:进度|查询进度|查进度|查询)\\s*#?\\s*(\\d+)?$");
+    private static final Pattern ANSWER = Pattern.compile("^#\\s*(\\d+)\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
+    private static final Pattern CLAIM = Pattern.compile("^认领\\s*#?\\s*(\\d+)$");
+    private static final Pattern DECLINE = Pattern.compile("^非本组\\s*#?\\s*(\\d+)\\s*(.*)$", Pattern.DOTALL);
+    private static final Pattern RATING = Pattern.compile("^([123])(?:\\s|[,，。.、]|$)(.*)$", Pattern.DOTALL);
+    private static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
+
+    private final Duration answerDeadline;
+
+    /** @param answerDeadline time from assignment to the first answer; a reminder goes at half of it */
+    public ConversationEngine(Duration answerDeadline) {
+        this.answerDeadline = answerDeadline;
+    }
+
+    /** The reply to send back passively (null: answer {@code success}) and what to store and send. */
+    public record Decision(String reply, List<Action> actions) {
+        public Decision {
+            actions = List.copyOf(actions);
+        }
+    }
+
+    /**
+     * Decides what one inbound message does.
+     *
+     * @param route the router's decision for the message's text (text content, or voice recognition), or null when
+     *              the message has no text
+     */
+    public Decision handle(DeskState state, WeChatMessage message, RouteDecision route, Instant now) {
+        Changes ch = new Changes(state);
+        String from = message.fromUser();
+        Conversation c = ch.conversation(from);
+        if (message instanceof WeChatMessage.Ordinary) {
+            c = c.inbound(now);
+        }
+        ch.put(c);
+        String reply = dispatch(ch, from, message, route, now);
+        return new Decision(reply, ch.actions());
+    }
+
+    private String dispatch(Changes ch, String from, WeChatMessage message, RouteDecision route, Instant now) {
+        if (message instanceof WeChatMessage.Text t) {
+            return onText(ch, from, t.content(), route, now, new TicketMessage(now, "text", t.content(), null, null));
+        }
+        if (message instanceof WeChatMessage.Voice v) {
+            if (v.recognition() != null && !v.recognition().isBlank()) {
+                return onText(ch, from, v.recognition(), route, now,
+                        new TicketMessage(now, "voice", v.recognition(), v.mediaId(), null));
+            }
+            return attach(ch, from, new TicketMessage(now, "voice", null, v.mediaId(), null), "语音");
+        }
+        if (message instanceof WeChatMessage.Image i) {
+            return attach(ch, from, new TicketMessage(now, "image", null, i.mediaId(), i.picUrl()), "图片");
+        }
+        if (message instanceof WeChatMessage.Video v) {
+            return attach(ch, from, new TicketMessage(now, "video", null, v.mediaId(), null), "视频");
+        }
+        if (message instanceof WeChatMessage.Link l) {
+            return attach(ch, from, new TicketMessage(now, "link", l.title(), null, l.url()), "链接");
+        }
+        if (message instanceof WeChatMessage.Location l) {
+            return bindNearest(ch, from, l.latitude(), l.longitude(), true);
+        }
+        if (message instanceof WeChatMessage.LocationEvent l) {
+            if (ch.conversation(from).stationId() == null) {
+                bindNearest(ch, from, l.latitude(), l.longitude(), false);
+            }
+            return null;
+        }
+        if (message instanceof WeChatMessage.Subscribe s) {
+            return s.scene().map(scene -> onScene(ch, from, scene, true)).orElse(Texts.WELCOME);
+        }
+        if (message instanceof WeChatMessage.Scan s) {
+            return onScene(ch, from, s.eventKey() == null ? "" : s.eventKey(), false);
+        }
+        if (message instanceof WeChatMessage.Unsubscribe) {
+            ch.put(ch.conversation(from).unsubscribed());
+            return null;
+        }
+        if (message instanceof WeChatMessage.Click k) {
+            return onMenu(ch, from, k.eventKey());
+        }
+        // VIEW, TEMPLATESENDJOBFINISH and every other event: nothing to say
+        return null;
+    }
+
+    /**
+     * What the clock does to one ticket: the reminder at half the deadline, escalation (督办) at the deadline.
+     * Returns no actions when nothing is due; never escalates a ticket twice.
+     */
+    public Decision onClock(DeskState state, Ticket ticket, Instant now) {
+        Changes ch = new Changes(state);
+        if (ticket.status() != TicketStatus.ASSIGNED || ticket.deadlineAt() == null) {
+            return new Decision(null, List.of());
+        }
+        KnowledgeBase kb = state.knowledge();
+        String group = groupName(kb, ticket.groupId());
+        if (!now.isBefore(ticket.deadlineAt())) {
+            Ticket t = ticket.escalated("system", "超过答复期限，督办", now);
+            ch.put(t);
+            Set<String> notified = new LinkedHashSet<>();
+            for (String groupId : new String[] {ticket.groupId(), ticket.areaGroupId()}) {
+                if (groupId == null) {
+                    continue;
+                }
+                for (Deputy d : kb.deputiesOf(groupId)) {
+                    if (notified.add(d.id())) {
+                        deputyOpenId(state, d).ifPresent(openId -> ch.send(openId,
+                                Texts.escalation(t, group), t.id(), deputyLabel(d), "escalate"));
+                    }
+                }
+            }
+            ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
+            return new Decision(null, ch.actions());
+        }
+        Instant half = ticket.assignedAt().plus(Duration.between(ticket.assignedAt(), ticket.deadlineAt())
+                .dividedBy(2));
+        if (!ticket.reminded() && !now.isBefore(half)) {
+            Ticket t = ticket.remindedAt(now);
+            ch.put(t);
+            for (String deputyId : t.forwardedTo()) {
+                kb.deputy(deputyId).ifPresent(d -> deputyOpenId(state, d).ifPresent(openId ->
+                        ch.send(openId, Texts.reminder(t, group), t.id(), deputyLabel(d), "remind")));
+            }
+        }
+        return new Decision(null, ch.actions());
+    }
+
+    // ---------------------------------------------------------------- text
+
+    private String onText(Changes ch, String from, String raw, RouteDecision route, Instant now, TicketMessage tm) {
+        String text = normalize(raw);
+        if (text.isEmpty()) {
+            return Texts.HELP;
+        }
+        Conversation c = ch.conversation(from);
+        Matcher m;
+        if ((m = BIND.matcher(text)).matches()) {
+            return bind(ch, from, m.group(1));
+        }
+        if ((m = PROGRESS.matcher(text)).matches()) {
+            return progress(ch, from, m.group(1));
+        }
+        if (text.equals("我的留言") || text.equals("我的工单")) {
+            return myTickets(ch, from);
+        }
+        if (text.equals("新问题")) {
+            ch.put(c.withOpenTicket(null));
+            return Texts.NEW_QUESTION;
+        }
+        if (text.equals("帮助") || text.equals("菜单") || text.equalsIgnoreCase("help")) {
+            return Texts.HELP;
+        }
+        Optional<Deputy> deputy = deputyOf(ch, c);
+        if (deputy.isPresent()) {
+            Optional<String> deputyReply = onDeputyText(ch, from, deputy.get(), text, route, now);
+            if (deputyReply.isPresent()) {
+                return deputyReply.get();
+            }
+        }
+        if (c.ratingTicketId() != null && (m = RATING.matcher(text)).matches()) {
+            return rate(ch, from, c.ratingTicketId(), Integer.parseInt(m.group(1)), m.group(2), now);
+        }
+        if (route != null && route.areaGroupId() != null && c.stationId() == null) {
+            c = c.withArea(route.areaGroupId());
+            ch.put(c);
+        }
+        Optional<Ticket> open = openTicket(ch, c);
+        RouteDecision.Outcome outcome = route == null ? RouteDecision.Outcome.NONE : route.outcome();
+        switch (outcome) {
+            case FAQ:
+                return ch.state.knowledge().faq(route.faqId()).map(f -> f.answer()).orElse(Texts.HELP);
+            case GROUP:
+                if (open.isPresent()) {
+                    return followUp(ch, open.get(), tm, true);
+                }
+                return newTicket(ch, from, text, tm, route, now);
+            default:
+                if (open.isPresent() && text.codePointCount(0, text.length()) >= 10) {
+                    return followUp(ch, open.get(), tm, true);
+                }
+                return Texts.chitChat(text, open.map(Ticket::id).orElse(null));
+        }
+    }
+
+    private Optional<String> onDeputyText(Changes ch, String from, Deputy d, String text, RouteDecision route,
+                                          Instant now) {
+        Matcher m;
+        if ((m = ANSWER.matcher(text)).matches()) {
+            return Optional.of(answer(ch, from, d, m.group(1), m.group(2).trim(), now));
+        }
+        if ((m = CLAIM.matcher(text)).matches()) {
+            return Optional.of(claim(ch, d, m.group(1), now));
+        }
+        if ((m = DECLINE.matcher(text)).matches()) {
+            return Optional.of(decline(ch, d, m.group(1), now));
+        }
+        List<String> open = new ArrayList<>();
+        for (String id : ch.conversation(from).forwarded()) {
+            ch.ticket(id).filter(t -> t.status().open() && t.status() != TicketStatus.ANSWERED)
+                    .ifPresent(t -> open.add(t.id()));
+        }
+        boolean chat = route != null && route.outcome() != RouteDecision.Outcome.GROUP
+                && text.codePointCount(0, text.length()) <= 6;
+        if (open.isEmpty() || chat) {
+            return Optional.empty();
+        }
+        if (open.size() == 1) {
+            return Optional.of(answer(ch, from, d, open.get(0), text, now));
+        }
+        return Optional.of(Texts.whichTicket(open));
+    }
+
+    // ---------------------------------------------------------------- constituents
+
+    private String newTicket(Changes ch, String from, String text, TicketMessage tm, RouteDecision route,
+                             Instant now) {
+        KnowledgeBase kb = ch.state.knowledge();
+        Conversation c = ch.conversation(from);
+        String id = ch.state.nextTicketId();
+        String area = route.areaGroupId() != null ? route.areaGroupId() : c.areaGroupId();
+        Ticket t = Ticket.admitted(id, from, text, tm, c.stationId(), area, now);
+        for (TicketMessage p : c.pending()) {
+            t = t.withMessage(p);
+        }
+        t = t.assigned(route.groupId(), now.plus(answerDeadline), "system",
+                "交办：" + groupName(kb, route.groupId()), now);
+        t = forward(ch, t, now);
+        ch.put(c.withTicket(id));
+        return Texts.ticketAccepted(t, groupName(kb, t.groupId()), answerDeadline);
+    }
+
+    /** Forwards the ticket to its group's deputies (station and area first) and records who got it. */
+    private Ticket forward(Changes ch, Ticket t, Instant now) {
+        KnowledgeBase kb = ch.state.knowledge();
+        List<Deputy> picked = pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId());
+        List<String> ids = new ArrayList<>();
+        String stationName = t.stationId() == null ? null
+                : kb.station(t.stationId()).map(Station::name).orElse(null);
+        String areaName = t.areaGroupId() == null ? null : groupName(kb, t.areaGroupId());
+        for (Deputy d : picked) {
+            Optional<String> openId = deputyOpenId(ch.state, d);
+            if (openId.isEmpty()) {
+                continue;
+            }
+            ids.add(d.id());
+            ch.send(openId.get(), Texts.forward(t, groupName(kb, t.groupId()), stationName, areaName), t.id(),
+                    deputyLabel(d), "forward");
+            ch.put(ch.conversation(openId.get()).withForwarded(t.id(), true));
+        }
+        Ticket next = t.withForwardedTo(ids);
+        ch.put(next);
+        return next;
+    }
+
+    static List<Deputy> pickDeputies(KnowledgeBase kb, String groupId, String stationId, String areaGroupId) {
+        List<Deputy> all = kb.deputiesOf(groupId);
+        List<Deputy> ordered = new ArrayList<>(all.size());
+        Set<String> seen = new HashSet<>();
+        for (Deputy d : all) {
+            if (stationId != null && stationId.equals(d.stationId()) && seen.add(d.id())) {
+                ordered.add(d);
+            }
+        }
+        for (Deputy d : all) {
+            if (areaGroupId != null && inArea(kb, d, areaGroupId) && seen.add(d.id())) {
+                ordered.add(d);
+            }
+        }
+        for (Deputy d : all) {
+            if (seen.add(d.id())) {
+                ordered.add(d);
+            }
+        }
+        return ordered.size() > MAX_FORWARD ? ordered.subList(0, MAX_FORWARD) : ordered;
+    }
+
+    private static boolean inArea(KnowledgeBase kb, Deputy d, String areaGroupId) {
+        return d.groupIds().contains(areaGroupId)
+                || kb.station(d.stationId()).map(s -> areaGroupId.equals(s.groupId())).orElse(false);
+    }
+
+    private String followUp(Changes ch, Ticket open, TicketMessage tm, boolean forwardToDeputies) {
+        Ticket t = open.withMessage(tm);
+        ch.put(t);
+        if (forwardToDeputies && tm.text() != null) {
+            KnowledgeBase kb = ch.state.knowledge();
+            for (String deputyId : t.forwardedTo()) {
+                kb.deputy(deputyId).ifPresent(d -> deputyOpenId(ch.state, d).ifPresent(openId ->
+                        ch.send(openId, Texts.followUp(t, tm.text()), t.id(), deputyLabel(d), "forward")));
+            }
+        }
+        return Texts.followUpAdded(t);
+    }
+
+    private String attach(Changes ch, String from, TicketMessage tm, String what) {
+        Conversation c = ch.conversation(from);
+        Optional<Ticket> open = openTicket(ch, c);
+        if (open.isPresent()) {
+            ch.put(open.get().withMessage(tm));
+            return Texts.attachmentAdded(open.get().id(), what);
+        }
+        ch.put(c.withPending(tm));
+        return Texts.attachmentPending(what);
+    }
+
+    private Optional<Ticket> openTicket(Changes ch, Conversation c) {
+        if (c.openTicketId() == null) {
+            return Optional.empty();
+        }
+        return ch.ticket(c.openTicketId()).filter(t -> t.status() == TicketStatus.ASSIGNED
+                || t.status() == TicketStatus.ESCALATED || t.status() == TicketStatus.ADMITTED);
+    }
+
+    private String rate(Changes ch, String from, String ticketId, int satisfaction, String rest, Instant now) {
+        Optional<Ticket> found = ch.ticket(ticketId);
+        Conversation c = ch.conversation(from);
+        ch.put(c.withRatingTicket(null));
+        if (found.isEmpty() || found.get().status() != TicketStatus.ANSWERED) {
+            return Texts.HELP;
+        }
+        Ticket t = found.get();
+        boolean solved = satisfaction != 3 && !NOT_SOLVED.matcher(rest).find();
+        Rating rating = new Rating(now, solved, satisfaction);
+        if (!solved || satisfaction == 3) {
+            Ticket reopened = t.rated(rating, TicketStatus.ESCALATED, Texts.ratingNote(rating) + "，重新督办");
+            ch.put(reopened);
+            ch.put(c.withRatingTicket(null).withOpenTicket(reopened.id()));
+            KnowledgeBase kb = ch.state.knowledge();
+            Set<String> notified = new LinkedHashSet<>();
+            for (String groupId : new String[] {t.groupId(), t.areaGroupId()}) {
+                if (groupId == null) {
+                    continue;
+                }
+                for (Deputy d : kb.deputiesOf(groupId)) {
+                    if (notified.add(d.id())) {
+                        deputyOpenId(ch.state, d).ifPresent(openId -> {
+                            ch.send(openId, Texts.reopened(reopened, Texts.ratingNote(rating)), t.id(),
+                                    deputyLabel(d), "escalate");
+                            ch.put(ch.conversation(openId).withForwarded(t.id(), true));
+                        });
+                    }
+                }
+            }
+            return Texts.reopenedToConstituent(reopened);
+        }
+        ch.put(t.rated(rating, TicketStatus.RATED, Texts.ratingNote(rating)));
+        return Texts.thanksForRating(t);
+    }
+
+    private String progress(Changes ch, String from, String number) {
+        Conversation c = ch.conversation(from);
+        String id = number;
+        if (id == null) {
+            if (c.ticketIds().isEmpty()) {
+                return Texts.NO_TICKETS;
+            }
+            id = c.ticketIds().get(c.ticketIds().size() - 1);
+        }
+        Optional<Ticket> t = ch.ticket(id);
+        Optional<Deputy> deputy = deputyOf(ch, c);
+        if (t.isEmpty() || !(t.get().openId().equals(from) || deputy.map(d -> d.groupIds().contains(
+                t.get().groupId())).orElse(false))) {
+            return Texts.noSuchTicket(id);
+        }
+        return Texts.progress(t.get(), groupName(ch.state.knowledge(), t.get().groupId()));
+    }
+
+    private String myTickets(Changes ch, String from) {
+        Conversation c = ch.conversation(from);
+        List<Ticket> mine = new ArrayList<>();
+        List<String> ids = c.ticketIds();
+        for (int i = ids.size() - 1; i >= 0 && mine.size() < 5; i--) {
+            ch.ticket(ids.get(i)).ifPresent(mine::add);
+        }
+        return mine.isEmpty() ? Texts.NO_TICKETS : Texts.myTickets(mine);
+    }
+
+    // ---------------------------------------------------------------- stations and menus
+
+    private String onScene(Changes ch, String from, String scene, boolean subscribed) {
+        if (scene.startsWith("bind:")) {
+            return bind(ch, from, scene.substring(5));
+        }
+        Optional<Station> station = ch.state.knowledge().station(scene);
+        if (station.isEmpty()) {
+            return subscribed ? Texts.WELCOME : Texts.HELP;
+        }
+        return bindStation(ch, from, station.get(), null);
+    }
+
+    private String bindNearest(Changes ch, String from, double lat, double lon, boolean reply) {
+        Optional<Station> nearest = ch.state.knowledge().nearestStation(lat, lon);
+        if (nearest.isEmpty()) {
+            return reply ? Texts.HELP : null;
+        }
+        double km = KnowledgeBase.distanceKm(lat, lon, nearest.get().lat(), nearest.get().lon());
+        String r = bindStation(ch, from, nearest.get(), km);
+        return reply ? r : null;
+    }
+
+    private String bindStation(Changes ch, String from, Station s, Double km) {
+        ch.put(ch.conversation(from).withStation(s.id(), s.groupId()));
+        List<String> names = new ArrayList<>();
+        for (Deputy d : ch.state.knowledge().deputiesAtStation(s.id())) {
+            names.add(d.name() + "（" + d.level() + "人大代表）");
+        }
+        return Texts.station(s, names, km);
+    }
+
+    private String onMenu(Changes ch, String from, String key) {
+        if (key == null) {
+            return Texts.HELP;
+        }
+        return switch (key) {
+            case "MENU_ASK" -> Texts.ASK;
+            case "MENU_MY_TICKETS" -> myTickets(ch, from);
+            case "MENU_BIND" -> Texts.BIND_HOWTO;
+            default -> Texts.HELP;
+        };
+    }
+
+    // ---------------------------------------------------------------- deputies
+
+    private String bind(Changes ch, String from, String code) {
+        Optional<Deputy> d = ch.state.knowledge().deputyByBindCode(code);
+        if (d.isEmpty()) {
+            return Texts.BAD_BIND_CODE;
+        }
+        ch.put(ch.conversation(from).withDeputy(d.get().id()));
+        ch.bind(d.get().id(), from);
+        List<String> groups = new ArrayList<>();
+        for (String g : d.get().groupIds()) {
+            groups.add(groupName(ch.state.knowledge(), g));
+        }
+        return Texts.bound(d.get(), groups);
+    }
+
+    private String answer(Changes ch, String from, Deputy d, String ticketId, String text, Instant now) {
+        Optional<Ticket> found = ch.ticket(ticketId);
+        if (found.isEmpty()) {
+            return Texts.noSuchTicket(ticketId);
+        }
+        Ticket t = found.get();
+        if (!responsible(d, t)) {
+            return Texts.notYourGroup(t.id());
+        }
+        if (!t.status().open()) {
+            return Texts.alreadyClosed(t);
+        }
+        boolean first = t.status() != TicketStatus.ANSWERED;
+        Ticket answered = t.answered(new Answer(now, d.id(), d.name(), text));
+        ch.put(answered);
+        KnowledgeBase kb = ch.state.knowledge();
+        String group = groupName(kb, t.groupId());
+        ch.send(t.openId(), Texts.relay(answered, d, group, text), t.id(), "群众", "relay");
+        Conversation constituent = ch.conversation(t.openId()).withRatingTicket(t.id());
+        if (t.id().equals(constituent.openTicketId())) {
+            constituent = constituent.withOpenTicket(null);
+        }
+        ch.put(constituent);
+        ch.put(ch.conversation(from).withForwarded(t.id(), false));
+        if (first) {
+            for (String other : t.forwardedTo()) {
+                if (other.equals(d.id())) {
+                    continue;
+                }
+                kb.deputy(other).ifPresent(o -> deputyOpenId(ch.state, o).ifPresent(openId -> {
+                    ch.send(openId, Texts.answeredByOther(t, d), t.id(), deputyLabel(o), "notify");
+                    ch.put(ch.conversation(openId).withForwarded(t.id(), false));
+                }));
+            }
+        }
+        return Texts.answerRecorded(t);
+    }
+
+    private String claim(Changes ch, Deputy d, String ticketId, Instant now) {
+        Optional<Ticket> found = ch.ticket(ticketId);
+        if (found.isEmpty()) {
+            return Texts.noSuchTicket(ticketId);
+        }
+        Ticket t = found.get();
+        if (!responsible(d, t)) {
+            return Texts.notYourGroup(t.id());
+        }
+        if (!t.status().open()) {
+            return Texts.alreadyClosed(t);
+        }
+        if (t.claimedBy() != null) {
+            String who = ch.state.knowledge().deputy(t.claimedBy()).map(Deputy::name).orElse(t.claimedBy());
+            return t.claimedBy().equals(d.id()) ? Texts.claimedAlready(t) : Texts.claimedByOther(t, who);
+        }
+        Ticket claimed = t.claimed(d.id(), d.name(), now);
+        ch.put(claimed);
+        KnowledgeBase kb = ch.state.knowledge();
+        for (String other : t.forwardedTo()) {
+            if (!other.equals(d.id())) {
+                kb.deputy(other).ifPresent(o -> deputyOpenId(ch.state, o).ifPresent(openId ->
+                        ch.send(openId, Texts.claimedNotice(t, d), t.id(), deputyLabel(o), "notify")));
+            }
+        }
+        ch.send(t.openId(), Texts.claimedToConstituent(t, d), t.id(), "群众", "notify");
+        return Texts.claimRecorded(t);
+    }
+
+    private String decline(Changes ch, Deputy d, String ticketId, Instant now) {
+        Optional<Ticket> found = ch.ticket(ticketId);
+        if (found.isEmpty()) {
+            return Texts.noSuchTicket(ticketId);
+        }
+        Ticket t = found.get();
+        if (t.groupId() == null || !d.groupIds().contains(t.groupId())) {
+            return Texts.notYourGroup(t.id());
+        }
+        if (!t.status().open() || t.status() == TicketStatus.ANSWERED) {
+            return Texts.alreadyClosed(t);
+        }
+        KnowledgeBase kb = ch.state.knowledge();
+        Set<String> excluded = new LinkedHashSet<>(t.declined());
+        excluded.add(t.groupId());
+        Ticket declined = t.declinedBy(t.groupId(), d.name(), now);
+        for (String old : t.forwardedTo()) {
+            kb.deputy(old).ifPresent(o -> deputyOpenId(ch.state, o).ifPresent(openId ->
+                    ch.put(ch.conversation(openId).withForwarded(t.id(), false))));
+        }
+        String next = nextGroup(ch.state.reroute(t.question(), excluded), excluded, kb);
+        if (next == null) {
+            Ticket escalated = declined.withForwardedTo(List.of()).escalated(d.name(),
+                    "各专业小组均退回，督办", now);
+            ch.put(escalated);
+            return Texts.declineNoGroup(t);
+        }
+        Ticket reassigned = declined.assigned(next, now.plus(answerDeadline), d.name(),
+                "非本组，改派：" + groupName(kb, next), now);
+        reassigned = forward(ch, reassigned, now);
+        ch.send(t.openId(), Texts.reassignedToConstituent(t, groupName(kb, next)), t.id(), "群众", "notify");
+        return Texts.declineRecorded(t, groupName(kb, next));
+    }
+
+    private static String nextGroup(RouteDecision d, Set<String> excluded, KnowledgeBase kb) {
+        if (d.outcome() == RouteDecision.Outcome.GROUP && !excluded.contains(d.groupId())) {
+            return d.groupId();
+        }
+        for (GroupScore s : d.ranking()) {
+            if (!excluded.contains(s.groupId()) && s.score() > 0) {
+                return s.groupId();
+            }
+        }
+        for (Group g : kb.professionalGroups()) {
+            if (!excluded.contains(g.id())) {
+                return g.id();
+            }
+        }
+        return null;
+    }
+
+    private static boolean responsible(Deputy d, Ticket t) {
+        return (t.groupId() != null && d.groupIds().contains(t.groupId()))
+                || (t.areaGroupId() != null && d.groupIds().contains(t.areaGroupId()))
+                || t.forwardedTo().contains(d.id());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static Optional<Deputy> deputyOf(Changes ch, Conversation c) {
+        KnowledgeBase kb = ch.state.knowledge();
+        if (c.deputyId() != null) {
+            Optional<Deputy> d = kb.deputy(c.deputyId());
+            if (d.isPresent()) {
+                return d;
+            }
+        }
+        return kb.deputyByOpenId(c.openId());
+    }
+
+    static Optional<String> deputyOpenId(DeskState state, Deputy d) {
+        Optional<String> bound = state.boundOpenId(d.id());
+        if (bound.isPresent()) {
+            return bound;
+        }
+        return Optional.ofNullable(d.openId()).filter(s -> !s.isBlank());
+    }
+
+    static String deputyLabel(Deputy d) {
+        return "代表 " + d.name();
+    }
+
+    static String groupName(KnowledgeBase kb, String groupId) {
+        if (groupId == null) {
+            return "";
+        }
+        return kb.group(groupId).map(Group::name).orElse(groupId);
+    }
+
+    /** Full-width to half-width, trimmed, inner runs of white space folded. */
+    static String normalize(String s) {
+        if (s == null) {
+            return "";
+        }
+        return Normalizer.normalize(s, Normalizer.Form.NFKC).strip().replaceAll("\\s+", " ");
+    }
+
+    /** The state changes of one decision, so later steps see earlier ones. */
+    private static final class Changes {
+        final DeskState state;
+        private final Map<String, Conversation> conversations = new LinkedHashMap<>();
+        private final Map<String, Ticket> tickets = new LinkedHashMap<>();
+        private final List<Action> other = new ArrayList<>();
+        private final Map<String, String> bindings = new LinkedHashMap<>();
+
+        Changes(DeskState state) {
+            this.state = state;
+        }
+
+        Conversation conversation(String openId) {
+            Conversation c = conversations.get(openId);
+            return c != null ? c : state.conversation(openId);
+        }
+
+        void put(Conversation c) {
+            conversations.put(c.openId(), c);
+        }
+
+        Optional<Ticket> ticket(String id) {
+            Ticket t = tickets.get(id);
+            return t != null ? Optional.of(t) : state.ticket(id);
+        }
+
+        void put(Ticket t) {
+            tickets.put(t.id(), t);
+        }
+
+        void send(String openId, String text, String ticketId, String recipient, String purpose) {
+            other.add(new Action.Send(openId, text, ticketId, recipient, purpose));
+        }
+
+        void bind(String deputyId, String openId) {
+            bindings.put(deputyId, openId);
+            other.add(new Action.BindDeputy(deputyId, openId));
+        }
+
+        List<Action> actions() {
+            List<Action> out = new ArrayList<>();
+            for (Ticket t : tickets.values()) {
+                out.add(new Action.SaveTicket(t));
+            }
+            for (Conversation c : conversations.values()) {
+                out.add(new Action.SaveConversation(c));
+            }
+            out.addAll(other);
+            return out;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package cn.budayang.bot.reception;
+
+import cn.budayang.bot.ticket.Ticket;
+import cn.budayang.bot.ticket.Ticket.Rating;
+import cn.budayang.knowledge.Deputy;
+import cn.budayang.knowledge.Station;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** Every sentence the bot says to constituents and deputies, in one place. */
+final class Texts {
+
+    /** The product serves one Chinese city; times are shown in its zone. */
+    static final ZoneId ZONE = ZoneId.of("Asia/Shanghai");
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("M月d日 HH:mm").withZone(ZONE);
+    private static final int PREVIEW = 40;
+
+    static final String WELCOME = """
+            您好，欢迎关注人大代表“不打烊”联络平台！在这里，您可以全天候给人大代表留言：
+            · 直接发送文字（或语音）说明您遇到的问题、意见或建议，常见问题会马上自动解答，其余留言会生成编号，转交对口的代表小组跟进答复；
+            · 扫描代表之家、联络站门口的“码上见”二维码，或发送您的位置，可以联系身边的代表；
+            · 发送“我的留言”查看办理情况，发送“进度 编号”查询某条留言。""";
+
+    static final String HELP = """
+            您好！请直接发送文字，说明您要反映的问题或建议（写清楚地点、经过和诉求），我们会转交对口的人大代表小组答复。
+            其他用法：发送“我的留言”查看办理情况；“进度 编号”查询某条留言；“新问题”另起一条留言；发送位置可联系身边的代表联络站。""";
+
+    static final String ASK = "请直接发送文字或语音，说明您要反映的问题或建议，写清楚地点、经过和您的诉求，我们会转交对口的代表小组答复。";
+
+    static final String NEW_QUESTION = "好的，请发送您的新问题，我们会为它单独生成一条留言。";
+
+    static final String NO_TICKETS = "您还没有留言。直接发送文字说明问题，即可给人大代表留言。";
+
+    static final String BAD_BIND_CODE = "绑定码不正确，请核对后重新发送“绑定 绑定码”。绑定码由人大常委会代表工作部门提供。";
+
+    static final String BIND_HOWTO = "人大代表请发送“绑定 绑定码”（绑定码由人大常委会代表工作部门提供），绑定后群众留言会转到您的微信。";
+
+    private static final Pattern THANKS = Pattern.compile("谢|感谢|辛苦|thank", Pattern.CASE_INSENSITIVE);
+    private static final Pattern GREETING = Pattern.compile("^(你好|您好|在吗|在不在|哈喽|hello|hi|早上好|晚上好|下午好|中午好)",
+            Pattern.CASE_INSENSITIVE);
+
+    private Texts() {
+    }
+
+    static String chitChat(String text, String openTicketId) {
+        String tail = openTicketId == null ? ""
+                : "\n您的留言 #" + openTicketId + " 正在办理中，发送“进度 " + openTicketId + "”可查询。";
+        if (THANKS.matcher(text).find()) {
+            return "不客气！有问题或建议，随时在这里给人大代表留言。" + tail;
+        }
+        if (GREETING.matcher(text).find()) {
+            return "您好！我是人大代表联络平台，全天候接收您的留言。请直接说明您要反映的问题，写清楚地点和诉求。" + tail;
+        }
+        return "您好！如需给人大代表留言，请直接说明您遇到的具体问题或建议（地点、经过、诉求）。发送“帮助”查看用法。" + tail;
+    }
+
+    static String ticketAccepted(Ticket t, String groupName, Duration deadline) {
+        return "您的留言已受理，编号 #" + t.id() + "，已交办给“" + groupName + "”。\n"
+                + "代表答复后会第一时间在这里转告您，答复时限为" + hours(deadline) + "。\n"
+                + "补充情况可直接继续发送（文字、图片都可以）；发送“进度 " + t.id() + "”随时查询，发送“新问题”另起一条留言。";
+    }
+
+    static String forward(Ticket t, String groupName, String stationName, String areaName) {
+        StringBuilder b = new StringBuilder();
+        b.append("【群众留言 #").append(t.id()).append("】交办：").append(groupName).append('\n');
+        if (stationName != null) {
+            b.append("来自站点：").append(stationName).append('\n');
+        } else if (areaName != null && !areaName.isEmpty()) {
+            b.append("所在片区：").append(areaName).append('\n');
+        }
+        b.append("内容：").append(t.question()).append('\n');
+        b.append("答复期限：").append(TIME.format(t.deadlineAt())).append('\n');
+        b.append("请回复“#").append(t.id()).append(" 答复内容”直接答复；发送“认领 #").append(t.id())
+                .append("”认领，发送“非本组 #").append(t.id()).append("”退回改派。");
+        return b.toString();
+    }
+
+    static String followUp(Ticket t, String text) {
+        return "【留言 #" + t.id() + " 群众补充】" + text + "\n回复“#" + t.id() + " 答复内容”即可答复。";
+    }
+
+    static String followUpAdded(Ticket t) {
+        return "已将您补充的内容加入留言 #" + t.id() + "，并转给负责的代表。如要反映另一件事，请先发送“新问题”。";
+    }
+
+    static String attachmentAdded(String ticketId, String what) {
+        return "已将这条" + what + "附到留言 #" + ticketId + "。";
+    }
+
+    static String attachmentPending(String what) {
+        return "已收到您的" + what + "。请再用文字说明您要反映的问题（地点、经过、诉求），" + what + "会一并附在留言中。";
+    }
+
+    static String relay(Ticket t, Deputy d, String groupName, String text) {
+        return "【代表答复 · 留言 #" + t.id() + "】\n" + d.name() + "代表（" + groupName + "）：\n" + text + "\n\n"
+                + "问题解决了吗？请回复数字评价：1 满意，2 基本满意，3 不满意。"
+                + "如果问题还没有解决，请在数字后加“未解决”，例如“2 未解决”，我们会继续督办。";
+    }
+
+    static String answerRecorded(Ticket t) {
+        return "已记录您对留言 #" + t.id() + " 的答复，并转告群众。感谢您的履职！";
+    }
+
+    static String answeredByOther(Ticket t, Deputy d) {
+        return "【留言 #" + t.id() + "】已由" + d.name() + "代表答复，无需重复处理。";
+    }
+
+    static String claimRecorded(Ticket t) {
+        return "您已认领留言 #" + t.id() + "，请在期限内回复“#" + t.id() + " 答复内容”。";
+    }
+
+    static String claimedAlready(Ticket t) {
+        return "留言 #" + t.id() + " 已由您认领。";
+    }
+
+    static String claimedByOther(Ticket t, String who) {
+        return "留言 #" + t.id() + " 已由" + who + "代表认领。";
+    }
+
+    static String claimedNotice(Ticket t, Deputy d) {
+        return "【留言 #" + t.id() + "】已由" + d.name() + "代表认领办理。";
+    }
+
+    static String claimedToConstituent(Ticket t, Deputy d) {
+        return "您的留言 #" + t.id() + " 已由" + d.name() + "代表认领办理，请耐心等待答复。";
+    }
+
+    static String declineRecorded(Ticket t, String nextGroup) {
+        return "已将留言 #" + t.id() + " 退回，改派给“" + nextGroup + "”。";
+    }
+
+    static String declineNoGroup(Ticket t) {
+        return "已将留言 #" + t.id() + " 退回。各专业代表小组均已退回，已转人大常委会督办。";
+    }
+
+    static String reassignedToConstituent(Ticket t, String nextGroup) {
+        return "您的留言 #" + t.id() + " 已转由“" + nextGroup + "”办理，代表答复后会在这里转告您。";
+    }
+
+    static String reminder(Ticket t, String groupName) {
+        return "【提醒 · 留言 #" + t.id() + "】交办给" + groupName + "的留言还没有答复，答复期限为"
+                + TIME.format(t.deadlineAt()) + "。内容：" + preview(t.question())
+                + "\n回复“#" + t.id() + " 答复内容”即可答复。";
+    }
+
+    static String escalation(Ticket t, String groupName) {
+        return "【督办 · 留言 #" + t.id() + "】交办给" + groupName + "的留言已超过答复期限（"
+                + TIME.format(t.deadlineAt()) + "），请尽快答复。内容：" + preview(t.question())
+                + "\n回复“#" + t.id() + " 答复内容”即可答复。";
+    }
+
+    static String escalatedToConstituent(Ticket t) {
+        return "您的留言 #" + t.id() + " 已超过答复时限，已启动督办，我们会督促代表尽快答复。";
+    }
+
+    static String reopened(Ticket t, String note) {
+        return "【督办 · 留言 #" + t.id() + "】群众对答复的评价：" + note + "，请继续跟进。内容：" + preview(t.question())
+                + "\n回复“#" + t.id() + " 答复内容”即可再次答复。";
+    }
+
+    static String reopenedToConstituent(Ticket t) {
+        return "收到您的评价。留言 #" + t.id() + " 已重新督办，代表会继续跟进，有新答复会在这里告诉您。";
+    }
+
+    static String thanksForRating(Ticket t) {
+        return "感谢您的评价！留言 #" + t.id() + " 已办结。有新的问题或建议，随时在这里留言。";
+    }
+
+    static String ratingNote(Rating r) {
+        String s = switch (r.satisfaction()) {
+            case 1 -> "满意";
+            case 2 -> "基本满意";
+            default -> "不满意";
+        };
+        return s + (r.solved() ? "，已解决" : "，未解决");
+    }
+
+    static String whichTicket(List<String> open) {
+        StringBuilder b = new StringBuilder("您有多条待答复的留言：");
+        for (String id : open) {
+            b.append(" #").append(id);
+        }
+        return b.append("。请用“#编号 答复内容”说明答复哪一条。").toString();
+    }
+
+    static String noSuchTicket(String id) {
+        return "没有找到编号为 " + id + " 的留言，请核对编号。发送“我的留言”可查看您的留言。";
+    }
+
+    static String notYourGroup(String id) {
+        return "留言 #" + id + " 不是交办给您所在代表小组的，不能在这里处理。";
+    }
+
+    static String alreadyClosed(Ticket t) {
+        return "留言 #" + t.id() + " 当前状态为“" + t.status().label() + "”，不能再做此操作。";
+    }
+
+    static String bound(Deputy d, List<String> groups) {
+        return "绑定成功：" + d.name() + "代表（" + String.join("、", groups) + "）。\n"
+                + "群众留言会转到这里。回复“#编号 答复内容”答复，“认领 #编号”认领，“非本组 #编号”退回改派。";
+    }
+
+    static String station(Station s, List<String> deputies, Double km) {
+        StringBuilder b = new StringBuilder();
+        b.append("您已联系“").append(s.name()).append("”");
+        if (km != null) {
+            b.append(String.format("（离您约 %.1f 公里）", km));
+        }
+        b.append("。\n地址：").append(s.address()).append('\n');
+        if (s.hours() != null && !s.hours().isBlank()) {
+            b.append("开放时间：").append(s.hours()).append('\n');
+        }
+        if (!deputies.isEmpty()) {
+            b.append("驻站代表：").append(String.join("、", deputies)).append('\n');
+        }
+        b.append("现在就可以直接发送文字留言，留言会同时告知本站点的代表。");
+        return b.toString();
+    }
+
+    static String progress(Ticket t, String groupName) {
+        StringBuilder b = new StringBuilder();
+        b.append("留言 #").append(t.id()).append("：").append(t.status().label()).append('\n');
+        b.append("内容：").append(preview(t.question())).append('\n');
+        b.append("提交时间：").append(TIME.format(t.createdAt())).append('\n');
+        if (t.groupId() != null) {
+            b.append("承办：").append(groupName).append('\n');
+        }
+        if (!t.answers().isEmpty()) {
+            Ticket.Answer a = t.answers().get(t.answers().size() - 1);
+            b.append("最新答复（").append(a.deputyName()).append("代表，").append(TIME.format(a.at())).append("）：")
+                    .append(a.text());
+        } else if (t.deadlineAt() != null) {
+            b.append("答复期限：").append(TIME.format(t.deadlineAt()));
+        }
+        return b.toString().strip();
+    }
+
+    static String myTickets(List<Ticket> tickets) {
+        StringBuilder b = new StringBuilder("您最近的留言：");
+        for (Ticket t : tickets) {
+            b.append("\n#").append(t.id()).append(" [").append(t.status().label()).append("] ")
+                    .append(preview(t.question()));
+        }
+        return b.append("\n发送“进度 编号”查看详情。").toString();
+    }
+
+    static String preview(String s) {
+        if (s == null) {
+            return "";
+        }
+        return s.codePointCount(0, s.length()) <= PREVIEW ? s
+                : s.substring(0, s.offsetByCodePoints(0, PREVIEW)) + "…";
+    }
+
+    private static String hours(Duration d) {
+        if (d.toHours() >= 1 && d.toMinutesPart() == 0) {
+            return d.toHours() + "小时";
+        }
+        return d.toMinutes() + "分钟";
+    }
+
+    static String time(Instant at) {
+        return TIME.format(at);
+    }
+}

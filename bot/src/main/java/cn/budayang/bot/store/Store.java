@@ -1,0 +1,44 @@
+package cn.budayang.bot.store;
+
+import cn.budayang.bot.outbox.OutboxEntry;
+import cn.budayang.bot.reception.Conversation;
+import cn.budayang.bot.reception.Processed;
+import cn.budayang.bot.ticket.Ticket;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Everything the bot keeps, behind one narrow interface.
+ *
+ * <p>All writes go through {@link #write}: the work runs on the store's single writer thread, writes of many calls
+ * are committed together (group commit), and the returned future completes only after the commit that holds this
+ * call's writes. A call that throws has its future fail; callers compute first and write last so a failing call
+ * leaves nothing half-written.
+ */
+public interface Store extends AutoCloseable {
+
+    /** Tickets by number, ascending. */
+    Table<Long, Ticket> tickets();
+
+    /** Per-openid conversation state (constituents and deputies alike). */
+    Table<String, Conversation> conversations();
+
+    /** De-duplication records of handled inbound messages, by {@code WeChatMessage#dedupKey()}. */
+    Table<String, Processed> processed();
+
+    /** Outbound messages, by id ascending. */
+    Table<Long, OutboxEntry> outbox();
+
+    /** Deputy id → the openid the deputy bound with {@code 绑定}. */
+    Table<String, String> deputyBindings();
+
+    /** Next value of a named durable sequence; only inside {@link #write}. */
+    long next(String sequence);
+
+    /** Runs {@code work} on the writer thread; completes after its writes are committed. */
+    <R> CompletableFuture<R> write(Function<Store, R> work);
+
+    @Override
+    void close();
+}

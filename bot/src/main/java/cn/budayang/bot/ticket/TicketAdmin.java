@@ -1,0 +1,140 @@
+package cn.budayang.bot.ticket;
+
+import cn.budayang.bot.store.Store;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The admin API's reads over the store: ticket lists, one ticket, and the statistics the congress reports on —
+ * 响应率 (answered within the deadline), 解决率 (rated solved) and 满意率 (rated 满意 or 基本满意), overall and per
+ * group and station.
+ */
+public final class TicketAdmin implements AdminQueries {
+
+    private final Store store;
+    private final Clock clock;
+
+    public TicketAdmin(Store store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<Ticket> tickets(TicketQuery query) {
+        return store.tickets().scan(query::matches, true, query.offset(), query.limit());
+    }
+
+    @Override
+    public Optional<Ticket> ticket(String id) {
+        try {
+            return store.tickets().get(Long.parseLong(id.startsWith("#") ? id.substring(1) : id));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        Instant now = clock.instant();
+        Rates all = new Rates();
+        Map<String, Long> byStatus = new TreeMap<>();
+        for (TicketStatus s : TicketStatus.values()) {
+            byStatus.put(s.wireName(), 0L);
+        }
+        Map<String, Rates> byGroup = new TreeMap<>();
+        Map<String, Rates> byStation = new TreeMap<>();
+        List<Long> firstAnswerSeconds = new ArrayList<>();
+        long overdue = 0;
+        for (Ticket t : store.tickets().scan(t -> true, false, 0, Integer.MAX_VALUE)) {
+            byStatus.merge(t.status().wireName(), 1L, Long::sum);
+            all.add(t, now);
+            if (t.groupId() != null) {
+                byGroup.computeIfAbsent(t.groupId(), k -> new Rates()).add(t, now);
+            }
+            byStation.computeIfAbsent(t.stationId() == null ? "none" : t.stationId(), k -> new Rates()).add(t, now);
+            if (t.firstAnsweredAt() != null && t.assignedAt() != null) {
+                firstAnswerSeconds.add(Duration.between(t.assignedAt(), t.firstAnsweredAt()).toSeconds());
+            }
+            if (t.overdue()) {
+                overdue++;
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("total", all.total);
+        out.put("byStatus", byStatus);
+        out.put("overdue", overdue);
+        out.put("medianFirstAnswerSeconds", median(firstAnswerSeconds));
+        out.putAll(all.view());
+        Map<String, Object> groups = new LinkedHashMap<>();
+        byGroup.forEach((k, v) -> groups.put(k, v.view()));
+        out.put("byGroup", groups);
+        Map<String, Object> stations = new LinkedHashMap<>();
+        byStation.forEach((k, v) -> stations.put(k, v.view()));
+        out.put("byStation", stations);
+        return out;
+    }
+
+    static Long median(List<Long> values) {
+        if (values.isEmpty()) {
+            return null;
+        }
+        Collections.sort(values);
+        int n = values.size();
+        return n % 2 == 1 ? values.get(n / 2) : (values.get(n / 2 - 1) + values.get(n / 2)) / 2;
+    }
+
+    /** Counters behind the three rates for one slice of tickets. */
+    static final class Rates {
+        long total;
+        /** tickets whose first answer is due by now, or was given */
+        long due;
+        long answeredInTime;
+        long rated;
+        long solved;
+        long satisfied;
+
+        void add(Ticket t, Instant now) {
+            total++;
+            if (t.deadlineAt() != null && (t.firstAnsweredAt() != null || !now.isBefore(t.deadlineAt()))) {
+                due++;
+                if (t.firstAnsweredAt() != null && !t.firstAnsweredAt().isAfter(t.deadlineAt())) {
+                    answeredInTime++;
+                }
+            }
+            if (t.rating() != null) {
+                rated++;
+                if (t.rating().solved()) {
+                    solved++;
+                }
+                if (t.rating().satisfied()) {
+                    satisfied++;
+                }
+            }
+        }
+
+        Map<String, Object> view() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("tickets", total);
+            m.put("响应率", rate(answeredInTime, due));
+            m.put("解决率", rate(solved, rated));
+            m.put("满意率", rate(satisfied, rated));
+            m.put("answeredInTime", answeredInTime);
+            m.put("dueForAnswer", due);
+            m.put("rated", rated);
+            return m;
+        }
+
+        private static Double rate(long part, long whole) {
+            return whole == 0 ? null : Math.round(1000.0 * part / whole) / 1000.0;
+        }
+    }
+}

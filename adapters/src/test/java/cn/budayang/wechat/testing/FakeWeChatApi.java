@@ -21,7 +21,6 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +43,8 @@ import java.util.function.Supplier;
  *   <li>{@link #setDelay(Duration)}: wait before answering (to provoke client timeouts);</li>
  *   <li>token check (send endpoints), then {@link #failNext(String, int, int)}: the next {@code times} calls to
  *       the path answer {@code errcode};</li>
- *   <li>{@link #failFor(String, int)}: every send to that OpenID answers {@code errcode} until
- *       {@link #clearFailFor(String)}.</li>
+ *   <li>{@link #failFor(String, int)} / {@link #failNoticeFor(String, int)}: every text / notice to that OpenID
+ *       answers {@code errcode} until {@link #clearFailFor(String)}.</li>
  * </ol>
  * Thread-safe. Every request is recorded; successful sends are listed in {@link #sentTexts()} and {@link #notices()}.
  */
@@ -87,6 +86,7 @@ public final class FakeWeChatApi implements AutoCloseable {
     private final List<SentNotice> notices = new ArrayList<>();
     private final Map<String, Deque<Integer>> failNext = new HashMap<>();
     private final Map<String, Integer> failFor = new HashMap<>();
+    private final Map<String, Integer> failNoticeFor = new HashMap<>();
     private final Set<String> validTokens = new HashSet<>();
     private int tokenCounter;
     private int tokenRequests;
@@ -145,16 +145,28 @@ public final class FakeWeChatApi implements AutoCloseable {
         }
     }
 
-    /** Every send to {@code openId} answers {@code errcode} (e.g. 45015, 45047) until cleared. */
+    /**
+     * Every customer-service send to {@code openId} answers {@code errcode} (e.g. 45015, 45047) until cleared.
+     * Subscribe notices are not affected (see {@link #failNoticeFor(String, int)}), so a fallback can succeed.
+     */
     public void failFor(String openId, int errcode) {
         synchronized (lock) {
             failFor.put(openId, errcode);
         }
     }
 
+    /** Clears {@link #failFor(String, int)} and {@link #failNoticeFor(String, int)} for {@code openId}. */
     public void clearFailFor(String openId) {
         synchronized (lock) {
             failFor.remove(openId);
+            failNoticeFor.remove(openId);
+        }
+    }
+
+    /** Every subscribe notice to {@code openId} answers {@code errcode} (e.g. 43101) until cleared. */
+    public void failNoticeFor(String openId, int errcode) {
+        synchronized (lock) {
+            failNoticeFor.put(openId, errcode);
         }
     }
 
@@ -428,13 +440,11 @@ public final class FakeWeChatApi implements AutoCloseable {
                 return error(47003, "argument invalid: touser or template_id missing");
             }
             String to = req.path("touser").asText();
-            if (failFor.containsKey(to)) {
-                return error(failFor.get(to), "scripted failure for this openid");
+            if (failNoticeFor.containsKey(to)) {
+                return error(failNoticeFor.get(to), "scripted failure for this openid");
             }
             Map<String, String> data = new LinkedHashMap<>();
-            Iterator<Map.Entry<String, JsonNode>> it = req.path("data").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : req.path("data").properties()) {
                 if (!e.getValue().has("value")) {
                     return error(47003, "argument invalid: data." + e.getKey() + ".value missing");
                 }

@@ -179,12 +179,11 @@ public final class SignedRequests {
 
     private static String header(String toUser, String fromUser, long createTime, String msgType) {
         return "<xml><ToUserName><![CDATA[" + toUser + "]]></ToUserName><FromUserName><![CDATA[" + fromUser
-                + "]]></FromUserName><CreateTime>" + createTime + "</CreateTime><MsgType><![CDATA[" + msgType
-                + "]]></MsgType>";
+                + "]]></FromUserName><CreateTime>" + createTime + "</CreateTime>" + cdata("MsgType", msgType);
     }
 
     private static String cdata(String name, String value) {
-        return "<" + name + "><![CDATA[" + value + "]]></" + name + ">";
+        return "<" + name + "><![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]></" + name + ">";
     }
 
     private static String eventHeader(String toUser, String fromUser, long createTime, String event) {

@@ -1,0 +1,131 @@
+package cn.budayang.bot.http;
+
+import cn.budayang.bot.ticket.AdminQueries;
+import cn.budayang.bot.ticket.TicketQuery;
+import cn.budayang.bot.ticket.TicketStatus;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * {@code /api/*}: read-only ticket queries for administrators.
+ *
+ * <p>{@link #authorize} guards every {@code /api} path: {@code Authorization: Bearer <token>} compared in constant
+ * time (over SHA-256 digests, so not even the length leaks); missing or wrong: 401 with {@code WWW-Authenticate};
+ * no token configured: 401 for everything. Queries run on the application executor.
+ * <ul>
+ *   <li>{@code GET /api/tickets?status=&group=&station=&openId=&limit=&offset=} — JSON array, newest first;
+ *       empty parameters count as absent; {@code limit} 1..5000 (default 100), {@code offset} ≥ 0, {@code status}
+ *       one of the wire names; anything else is a 400 naming the parameter.</li>
+ *   <li>{@code GET /api/tickets/{id}} — the ticket, or 404.</li>
+ *   <li>{@code GET /api/stats} — the statistics map.</li>
+ * </ul>
+ */
+final class AdminEndpoint {
+
+    private static final String TICKETS = "/api/tickets";
+    private static final String STATS = "/api/stats";
+    private static final String BEARER = "Bearer ";
+
+    private final AdminQueries queries;
+    private final byte[] tokenDigest;
+    private final Executor appExecutor;
+
+    /**
+     * @param adminToken the bearer token, or null to refuse every request
+     */
+    AdminEndpoint(AdminQueries queries, String adminToken, Executor appExecutor) {
+        this.queries = Objects.requireNonNull(queries, "queries");
+        this.tokenDigest = adminToken == null || adminToken.isEmpty() ? null : sha256(adminToken);
+        this.appExecutor = Objects.requireNonNull(appExecutor, "appExecutor");
+    }
+
+    /** Route guard: returns when the request carries the admin token, else throws a 401. */
+    void authorize(Request request) {
+        if (tokenDigest == null) {
+            throw HttpError.unauthorized("the admin API is disabled: BOT_ADMIN_TOKEN is not set");
+        }
+        String header = request.header(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            throw HttpError.unauthorized("missing bearer token");
+        }
+        byte[] given = sha256(header.substring(BEARER.length()).trim());
+        if (!MessageDigest.isEqual(tokenDigest, given)) {
+            throw HttpError.unauthorized("wrong bearer token");
+        }
+    }
+
+    /** GET on any {@code /api} path (already authorized). */
+    CompletableFuture<Response> get(Request request, EventExecutor loop) {
+        String path = request.path();
+        if (path.equals(TICKETS)) {
+            TicketQuery query = ticketQuery(request);
+            return async(() -> Response.json(HttpResponseStatus.OK, queries.tickets(query)));
+        }
+        if (path.equals(STATS)) {
+            return async(() -> Response.json(HttpResponseStatus.OK, queries.stats()));
+        }
+        if (path.startsWith(TICKETS + "/")) {
+            String id = path.substring(TICKETS.length() + 1);
+            if (!id.isEmpty() && id.indexOf('/') < 0) {
+                return async(() -> queries.ticket(id)
+                        .map(t -> Response.json(HttpResponseStatus.OK, t))
+                        .orElseThrow(() -> HttpError.notFound("no ticket " + HttpDispatcher.abbreviate(id))));
+            }
+        }
+        throw HttpError.notFound("no such path: " + HttpDispatcher.abbreviate(path));
+    }
+
+    private CompletableFuture<Response> async(Supplier<Response> work) {
+        return CompletableFuture.supplyAsync(work, appExecutor);
+    }
+
+    static TicketQuery ticketQuery(Request r) {
+        TicketStatus status = null;
+        String s = r.param("status");
+        if (s != null) {
+            status = TicketStatus.parse(s).orElseThrow(() -> HttpError.badParameter("status",
+                    "status must be one of " + Arrays.stream(TicketStatus.values()).map(TicketStatus::wireName)
+                            .collect(Collectors.joining(", "))));
+        }
+        int limit = intParam(r, "limit", TicketQuery.DEFAULT_LIMIT, 1, TicketQuery.MAX_LIMIT);
+        int offset = intParam(r, "offset", 0, 0, Integer.MAX_VALUE);
+        return new TicketQuery(status, r.param("group"), r.param("station"), r.param("openId"), limit, offset);
+    }
+
+    private static int intParam(Request r, String name, int dflt, int min, int max) {
+        String v = r.param(name);
+        if (v == null) {
+            return dflt;
+        }
+        String range = max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer from " + min + " to " + max;
+        int n;
+        try {
+            n = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw HttpError.badParameter(name, name + " must be " + range);
+        }
+        if (n < min || n > max) {
+            throw HttpError.badParameter(name, name + " must be " + range + ", was " + n);
+        }
+        return n;
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+}

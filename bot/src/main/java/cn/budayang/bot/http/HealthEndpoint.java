@@ -1,0 +1,26 @@
+package cn.budayang.bot.http;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * {@code GET /healthz}: 200 with the supplier's map as JSON. The supplier runs on the event loop, so that health
+ * answers even when the application executor is saturated: it must be cheap and must not block.
+ */
+final class HealthEndpoint {
+
+    private final Supplier<Map<String, Object>> health;
+
+    HealthEndpoint(Supplier<Map<String, Object>> health) {
+        this.health = Objects.requireNonNull(health, "health");
+    }
+
+    CompletableFuture<Response> get(Request request, EventExecutor loop) {
+        return CompletableFuture.completedFuture(Response.json(HttpResponseStatus.OK, health.get()));
+    }
+}

@@ -1,0 +1,60 @@
+package cn.budayang.bot.http;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One request, copied out of Netty's reference-counted message so that it can cross threads: URL-decoded path,
+ * the first value of each query parameter, a copy of the headers and the body bytes.
+ */
+record Request(HttpMethod method, String uri, String path, Map<String, String> query, HttpHeaders headers,
+               byte[] body, boolean keepAlive) {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    static Request of(FullHttpRequest req) {
+        byte[] body = new byte[req.content().readableBytes()];
+        req.content().getBytes(req.content().readerIndex(), body);
+        return head(req, body);
+    }
+
+    /** The request line and headers only, for requests whose body was refused. */
+    static Request headOnly(HttpRequest req) {
+        return head(req, EMPTY);
+    }
+
+    private static Request head(HttpRequest req, byte[] body) {
+        QueryStringDecoder qs = new QueryStringDecoder(req.uri());
+        Map<String, String> query = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> e : qs.parameters().entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                query.put(e.getKey(), e.getValue().get(0));
+            }
+        }
+        HttpHeaders headers = new DefaultHttpHeaders().set(req.headers());
+        return new Request(req.method(), req.uri(), qs.path(), Collections.unmodifiableMap(query), headers, body,
+                HttpUtil.isKeepAlive((HttpMessage) req));
+    }
+
+    /** The header's first value, or null. */
+    String header(CharSequence name) {
+        return headers.get(name);
+    }
+
+    /** The query parameter's first value; null when absent or empty. */
+    String param(String name) {
+        String v = query.get(name);
+        return v == null || v.isEmpty() ? null : v;
+    }
+}

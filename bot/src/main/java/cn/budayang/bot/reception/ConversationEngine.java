@@ -13,7 +13,6 @@ import cn.budayang.knowledge.RouteDecision;
 import cn.budayang.knowledge.Station;
 import cn.budayang.wechat.WeChatMessage;
 
-import java.text.Normalizer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -630,12 +629,26 @@ public final class ConversationEngine {
         return kb.group(groupId).map(Group::name).orElse(groupId);
     }
 
-    /** Full-width to half-width, trimmed, inner runs of white space folded. */
+    /**
+     * Full-width digits, Latin letters and {@code ＃} to half-width (people type ＃１００１ on phone keyboards),
+     * trimmed, inner runs of white space folded. Chinese punctuation stays as written.
+     */
     static String normalize(String s) {
         if (s == null) {
             return "";
         }
-        return Normalizer.normalize(s, Normalizer.Form.NFKC).strip().replaceAll("\\s+", " ");
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c >= '０' && c <= '９') || (c >= 'Ａ' && c <= 'Ｚ') || (c >= 'ａ' && c <= 'ｚ') || c == '＃') {
+                b.append((char) (c - 0xFEE0));
+            } else if (c == '\u3000') {
+                b.append(' ');
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString().strip().replaceAll("\\s+", " ");
     }
 
     /** The state changes of one decision, so later steps see earlier ones. */

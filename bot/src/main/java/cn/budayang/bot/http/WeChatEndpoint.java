@@ -29,8 +29,8 @@ import java.util.concurrent.TimeUnit;
  * <p>A push is verified and decoded by {@link WeChatProtocol}, then handed to {@link Reception} on the application
  * executor. Its passive reply is sent if it is ready within the reply budget; otherwise {@code success} goes out when
  * the budget passes and {@link Reception#replyMissed} is told, once. A reply that is ready in time but cannot be
- * written (the connection is gone) is reported the same way. A failing {@link Reception} gets {@code success} and
- * an error log. Refusals: bad or missing signature, stale timestamp: 403 (the body is not logged); a body that is
+ * written (the connection is gone) is reported the same way. A failing {@link Reception} (the message could not be
+ * stored) gets 503 and an error log: nothing was acknowledged, so WeChat's retry gets another try. Refusals: bad or missing signature, stale timestamp: 403 (the body is not logged); a body that is
  * not a valid push: 400; too large: 413; an encrypted push without a configured key: 200 {@code success} and a
  * warning.
  */
@@ -157,8 +157,9 @@ final class WeChatEndpoint {
     }
 
     private static Response failed(WeChatMessage message, Throwable failure) {
-        log.error("reception failed for {}; answered success: {}", message.dedupKey(), cause(failure).toString());
-        return Response.SUCCESS;
+        log.error("event=reception_failed key={} error=\"{}\" action=\"answered 503 so WeChat retries; check the "
+                + "store (disk space, BOT_DATA_DIR)\"", message.dedupKey(), cause(failure).toString());
+        return Response.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "the message could not be stored; retry");
     }
 
     private static Throwable cause(Throwable t) {

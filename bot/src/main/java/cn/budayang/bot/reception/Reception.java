@@ -19,7 +19,8 @@ public interface Reception {
      *
      * @return a future of the passive reply text for the sender, or empty when the answer is {@code success}
      *     (nothing to say, or the reply goes by customer-service message). Completes exceptionally only when the
-     *     message could not be stored; the caller then answers {@code success} and WeChat's retry gets another try.
+     *     message could not be stored; the caller then answers 503 (nothing acknowledged) and WeChat's retry gets
+     *     another try.
      */
     CompletableFuture<Optional<String>> receive(WeChatMessage message);
 

@@ -264,25 +264,24 @@ class WeChatEndpointTest {
     }
 
     @Test
-    void failingReceptionGetsSuccess() {
+    void failingReceptionIsNotAcknowledgedSoWeChatRetries() {
         FakeReception reception = new FakeReception();
         reception.answer = m -> CompletableFuture.failedFuture(new IllegalStateException("store down"));
         EmbeddedChannel ch = channel(false, reception);
         Resp r = post(ch, signed.plaintext(Fixtures.textXml("hi")));
-        assertEquals(200, r.status());
-        assertEquals("success", r.body());
+        assertEquals(503, r.status());
         assertTrue(reception.missed.isEmpty());
         assertFalse(ch.finishAndReleaseAll());
     }
 
     @Test
-    void receptionThrowingSynchronouslyGetsSuccess() {
+    void receptionThrowingSynchronouslyIsNotAcknowledged() {
         FakeReception reception = new FakeReception();
         reception.answer = m -> {
             throw new IllegalStateException("bug");
         };
         EmbeddedChannel ch = channel(false, reception);
-        assertEquals("success", post(ch, signed.plaintext(Fixtures.textXml("hi"))).body());
+        assertEquals(503, post(ch, signed.plaintext(Fixtures.textXml("hi"))).status());
         assertFalse(ch.finishAndReleaseAll());
     }
 

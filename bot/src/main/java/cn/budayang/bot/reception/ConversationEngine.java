@@ -41,6 +41,10 @@ public final class ConversationEngine {
     private static final Pattern CLAIM = Pattern.compile("^认领\\s*#?\\s*(\\d+)$");
     private static final Pattern DECLINE = Pattern.compile("^非本组\\s*#?\\s*(\\d+)\\s*(.*)$", Pattern.DOTALL);
     private static final Pattern RATING = Pattern.compile("^([123])(?:\\s|[,，。.、]|$)(.*)$", Pattern.DOTALL);
+    /** What a deputy may say without it being taken for an answer. */
+    private static final Pattern ACKNOWLEDGEMENT = Pattern.compile(
+            "^(好的?|好嘞|收到|嗯+|ok|谢谢.*|感谢.*|辛苦了?|明白了?|知道了|你好|您好|在吗)[!！。.~～]*$",
+            Pattern.CASE_INSENSITIVE);
     private static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
 
     private final Duration answerDeadline;
@@ -190,7 +194,7 @@ public final class ConversationEngine {
         }
         Optional<Deputy> deputy = deputyOf(ch, c);
         if (deputy.isPresent()) {
-            Optional<String> deputyReply = onDeputyText(ch, from, deputy.get(), text, route, now);
+            Optional<String> deputyReply = onDeputyText(ch, from, deputy.get(), text, now);
             if (deputyReply.isPresent()) {
                 return deputyReply.get();
             }
@@ -220,8 +224,7 @@ public final class ConversationEngine {
         }
     }
 
-    private Optional<String> onDeputyText(Changes ch, String from, Deputy d, String text, RouteDecision route,
-                                          Instant now) {
+    private Optional<String> onDeputyText(Changes ch, String from, Deputy d, String text, Instant now) {
         Matcher m;
         if ((m = ANSWER.matcher(text)).matches()) {
             return Optional.of(answer(ch, from, d, m.group(1), m.group(2).trim(), now));
@@ -237,9 +240,7 @@ public final class ConversationEngine {
             ch.ticket(id).filter(t -> t.status().open() && t.status() != TicketStatus.ANSWERED)
                     .ifPresent(t -> open.add(t.id()));
         }
-        boolean chat = route != null && route.outcome() != RouteDecision.Outcome.GROUP
-                && text.codePointCount(0, text.length()) <= 6;
-        if (open.isEmpty() || chat) {
+        if (open.isEmpty() || ACKNOWLEDGEMENT.matcher(text).matches()) {
             return Optional.empty();
         }
         if (open.size() == 1) {
@@ -657,7 +658,6 @@ public final class ConversationEngine {
         private final Map<String, Conversation> conversations = new LinkedHashMap<>();
         private final Map<String, Ticket> tickets = new LinkedHashMap<>();
         private final List<Action> other = new ArrayList<>();
-        private final Map<String, String> bindings = new LinkedHashMap<>();
 
         Changes(DeskState state) {
             this.state = state;
@@ -686,7 +686,6 @@ public final class ConversationEngine {
         }
 
         void bind(String deputyId, String openId) {
-            bindings.put(deputyId, openId);
             other.add(new Action.BindDeputy(deputyId, openId));
         }
 

@@ -1,0 +1,276 @@
+package cn.budayang.bot.reception;
+
+import cn.budayang.bot.ticket.Ticket;
+import cn.budayang.bot.ticket.TicketStatus;
+import cn.budayang.knowledge.Knowledge;
+import cn.budayang.knowledge.RouteDecision;
+import cn.budayang.knowledge.Router;
+import cn.budayang.wechat.WeChatMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Table tests of the pure conversation core: no server, no store, the bundled sample city, real routing. */
+class ConversationEngineTest {
+
+    static final String CITIZEN = "oCitizen";
+    static final String YU = "oDeputyYu";       // 余宏超, pro-urban + area-huangzhou-1, bind code 274115
+    static final String CHEN = "oDeputyChen";   // 陈鹏华, pro-urban, bind code 528224
+    static final Duration DEADLINE = Duration.ofHours(24);
+    static Knowledge knowledge;
+
+    final ConversationEngine engine = new ConversationEngine(DEADLINE);
+    final AtomicLong msgIds = new AtomicLong(1);
+    MapState state;
+    Instant now = Instant.parse("2026-11-26T02:00:00Z");
+
+    @BeforeAll
+    static void load() {
+        knowledge = Knowledge.bundled();
+    }
+
+    @AfterAll
+    static void close() {
+        knowledge.close();
+    }
+
+    @BeforeEach
+    void fresh() {
+        state = new MapState(knowledge.current().router());
+    }
+
+    private String say(String from, String text) {
+        Router router = state.router;
+        WeChatMessage m = new WeChatMessage.Text("gh", from, now.getEpochSecond(), msgIds.incrementAndGet(), text);
+        ConversationEngine.Decision d = engine.handle(state, m, router.route(text), now);
+        state.apply(d);
+        return d.reply();
+    }
+
+    private ConversationEngine.Decision event(WeChatMessage m) {
+        ConversationEngine.Decision d = engine.handle(state, m, null, now);
+        state.apply(d);
+        return d;
+    }
+
+    private List<Action.Send> sendsTo(String openId) {
+        return state.sent.stream().filter(s -> s.openId().equals(openId)).toList();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            你好                                | 您好
+            谢谢代表                            | 不客气
+            帮助                                | 我的留言
+            我的留言                            | 还没有留言
+            进度 9999                           | 没有找到编号为 9999
+            新问题                              | 新问题
+            绑定 000000                         | 绑定码不正确
+            联络站几点开门？                    | 开放时间
+            """)
+    void constituentTextTable(String text, String expected) {
+        String reply = say(CITIZEN, text);
+        assertTrue(reply.contains(expected), () -> text + " -> " + reply);
+        assertTrue(state.tickets.isEmpty(), "no ticket for: " + text);
+        assertTrue(state.sent.isEmpty(), "nothing sent for: " + text);
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            晚上路灯不亮太危险，好几天了没人修                 | pro-urban
+            工地拖欠我们农民工工资半年了                       | pro-social
+            孩子上小学被划到很远的学校，学区能不能调整         | pro-education
+            """)
+    void questionsBecomeAssignedTicketsOfTheRoutedGroup(String text, String group) {
+        String reply = say(CITIZEN, text);
+        Ticket t = state.tickets.get("1001");
+        assertTrue(reply.contains("#1001"), reply);
+        assertEquals(TicketStatus.ASSIGNED, t.status());
+        assertEquals(group, t.groupId());
+        assertEquals(now.plus(DEADLINE), t.deadlineAt());
+        assertEquals(List.of("admit", "assign"), t.history().stream().map(Ticket.HistoryEntry::event).toList());
+        assertFalse(t.forwardedTo().isEmpty());
+        assertTrue(t.forwardedTo().size() <= ConversationEngine.MAX_FORWARD);
+        for (Action.Send s : state.sent) {
+            assertEquals("forward", s.purpose());
+            assertFalse(s.text().contains(CITIZEN), "forwards never carry the constituent's openid");
+            assertTrue(s.text().contains("#1001"));
+        }
+        assertEquals("1001", state.conversation(CITIZEN).openTicketId());
+    }
+
+    @Test
+    void stationScanBindsAndItsAreaDeputiesComeFirst() {
+        String r = event(new WeChatMessage.Subscribe("gh", CITIZEN, now.getEpochSecond(), "qrscene_st-01", "tk"))
+                .reply();
+        assertTrue(r.contains("青莲街道人大代表之家") && r.contains("邱松婷"), r);
+        assertEquals("st-01", state.conversation(CITIZEN).stationId());
+        assertEquals("area-huangzhou-1", state.conversation(CITIZEN).areaGroupId());
+        say(YU, "绑定 274115");
+        say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
+        Ticket t = state.tickets.get("1001");
+        assertEquals("st-01", t.stationId());
+        assertEquals("dep-004", t.forwardedTo().get(0), "the area's deputy is forwarded first");
+        assertEquals(YU, state.sent.get(0).openId(), "a bound deputy is reached at the bound openid");
+    }
+
+    @Test
+    void locationBindsTheNearestStation() {
+        ConversationEngine.Decision d = event(new WeChatMessage.Location("gh", CITIZEN, now.getEpochSecond(), 7,
+                30.4381, 114.8682, 15, "临皋"));
+        assertTrue(d.reply().contains("临皋街道人大代表之家"), d.reply());
+        assertEquals("st-04", state.conversation(CITIZEN).stationId());
+    }
+
+    @Test
+    void deputyAnswerIsRelayedAndOthersAreToldAndRatingCloses() {
+        say(YU, "绑定 274115");
+        say(CHEN, "绑定 528224");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        Ticket t = state.tickets.get("1001");
+        assertTrue(t.forwardedTo().containsAll(List.of("dep-004", "dep-028")), t.forwardedTo().toString());
+        state.sent.clear();
+
+        // a plain reply answers the deputy's one open forwarded ticket
+        String r = say(YU, "已经联系排水公司，明天来疏通");
+        assertTrue(r.contains("#1001"), r);
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+        assertTrue(sendsTo(CITIZEN).get(0).text().contains("明天来疏通"));
+        assertTrue(sendsTo(CHEN).get(0).text().contains("已由余宏超代表答复"));
+        assertEquals("1001", state.conversation(CITIZEN).ratingTicketId());
+        assertNull(state.conversation(CITIZEN).openTicketId());
+        assertTrue(state.conversation(CHEN).forwarded().isEmpty());
+
+        assertTrue(say(CITIZEN, "2").contains("感谢"));
+        Ticket rated = state.tickets.get("1001");
+        assertEquals(TicketStatus.RATED, rated.status());
+        assertEquals(2, rated.rating().satisfaction());
+        assertTrue(rated.rating().solved());
+    }
+
+    @Test
+    void notSolvedReopensAndEscalates() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        say(YU, "#1001 已安排疏通");
+        state.sent.clear();
+        String r = say(CITIZEN, "2 未解决");
+        assertTrue(r.contains("重新督办"), r);
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.ESCALATED, t.status());
+        assertFalse(t.rating().solved());
+        assertTrue(sendsTo(YU).get(0).text().contains("督办"));
+        assertEquals("1001", state.conversation(CITIZEN).openTicketId(), "follow-ups join the reopened ticket");
+    }
+
+    @Test
+    void aDeputyWithTwoOpenTicketsIsAskedWhich() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        say("oCitizen2", "楼下饭店油烟直排，窗户都不敢开");
+        String r = say(YU, "已经处理了");
+        assertTrue(r.contains("#1001") && r.contains("#1002"), r);
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+    }
+
+    @Test
+    void onlyTheGroupsDeputiesMayAnswer() {
+        say("oDeputyFan", "绑定 457592");  // 范若勇, pro-judicial
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        String r = say("oDeputyFan", "#1001 我来答复");
+        assertTrue(r.contains("不是交办给您所在代表小组"), r);
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+    }
+
+    @Test
+    void claimTellsTheOthersAndTheConstituent() {
+        say(YU, "绑定 274115");
+        say(CHEN, "绑定 528224");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+        assertTrue(say(CHEN, "认领 #1001").contains("认领"));
+        assertEquals("dep-028", state.tickets.get("1001").claimedBy());
+        assertTrue(sendsTo(YU).get(0).text().contains("陈鹏华"));
+        assertTrue(sendsTo(CITIZEN).get(0).text().contains("认领"));
+        assertTrue(say(YU, "认领 #1001").contains("已由陈鹏华代表认领"));
+    }
+
+    @Test
+    void declineRoutesToAnotherGroupAndNeverBack() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+        String r = say(YU, "非本组 #1001");
+        Ticket t = state.tickets.get("1001");
+        assertTrue(r.contains("改派"), r);
+        assertFalse("pro-urban".equals(t.groupId()));
+        assertEquals(List.of("pro-urban"), t.declined());
+        assertEquals(TicketStatus.ASSIGNED, t.status());
+        assertTrue(sendsTo(CITIZEN).get(0).text().contains("已转由"));
+        assertTrue(state.conversation(YU).forwarded().isEmpty());
+        assertTrue(t.history().stream().anyMatch(h -> h.event().equals("decline") && h.actor().equals("余宏超")));
+    }
+
+    @Test
+    void followUpsAndAttachmentsJoinTheOpenTicketAndNewQuestionStartsAnother() {
+        event(new WeChatMessage.Image("gh", CITIZEN, now.getEpochSecond(), 5, "http://p", "MEDIA1"));
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        assertEquals(2, state.tickets.get("1001").messages().size(), "the earlier image joined the new ticket");
+        say(CITIZEN, "补充：是在东门那边，已经一个星期了");
+        event(new WeChatMessage.Voice("gh", CITIZEN, now.getEpochSecond(), 9, "MEDIA2", "amr", null));
+        assertEquals(4, state.tickets.get("1001").messages().size());
+        say(CITIZEN, "新问题");
+        say(CITIZEN, "村里的土地流转费拖欠两年了");
+        assertEquals("pro-rural", state.tickets.get("1002").groupId());
+        assertEquals(List.of("1001", "1002"), state.conversation(CITIZEN).ticketIds());
+    }
+
+    @Test
+    void clockRemindsAtHalfAndEscalatesOnceAtTheDeadline() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+        Ticket t = state.tickets.get("1001");
+        assertTrue(state.apply(engine.onClock(state, t, now.plus(Duration.ofHours(11)))).isEmpty());
+        List<Action.Send> reminders = state.apply(engine.onClock(state, state.tickets.get("1001"),
+                now.plus(Duration.ofHours(12))));
+        assertFalse(reminders.isEmpty());
+        assertTrue(reminders.stream().allMatch(s -> s.purpose().equals("remind")));
+        assertTrue(state.tickets.get("1001").reminded());
+        assertTrue(state.apply(engine.onClock(state, state.tickets.get("1001"), now.plus(Duration.ofHours(13))))
+                .isEmpty(), "one reminder only");
+
+        List<Action.Send> escalations = state.apply(engine.onClock(state, state.tickets.get("1001"),
+                now.plus(DEADLINE)));
+        Ticket e = state.tickets.get("1001");
+        assertEquals(TicketStatus.ESCALATED, e.status());
+        assertTrue(e.overdue());
+        assertTrue(escalations.stream().anyMatch(s -> s.openId().equals(CITIZEN)));
+        assertTrue(escalations.stream().filter(s -> !s.openId().equals(CITIZEN)).count()
+                >= knowledge.current().base().deputiesOf("pro-urban").size(), "every deputy of the group");
+        assertTrue(state.apply(engine.onClock(state, e, now.plus(DEADLINE).plusSeconds(60))).isEmpty(),
+                "never escalates twice");
+    }
+
+    @Test
+    void unknownEventsSayNothing() {
+        assertNull(event(new WeChatMessage.View("gh", CITIZEN, now.getEpochSecond(), "https://x", 1L)).reply());
+        assertNull(event(new WeChatMessage.TemplateSendJobFinish("gh", CITIZEN, now.getEpochSecond(), 3, "success"))
+                .reply());
+        assertNull(event(new WeChatMessage.Unsubscribe("gh", CITIZEN, now.getEpochSecond())).reply());
+        assertFalse(state.conversation(CITIZEN).subscribed());
+    }
+}

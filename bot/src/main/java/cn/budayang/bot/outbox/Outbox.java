@@ -54,8 +54,17 @@ public final class Outbox implements AutoCloseable {
         void sendNotice(String openId, String templateId, Map<String, String> data);
     }
 
+    /**
+     * Told, inside the store write that records it, that a text could not be delivered (waiting for the recipient's
+     * window, or refused for good); returns ids of entries it created, to be sent after the commit.
+     */
+    public interface Undeliverable {
+        List<Long> handle(Store s, OutboxEntry entry, Instant now);
+    }
+
     private final Store store;
     private final Sender sender;
+    private volatile Undeliverable undeliverable = (s, e, now) -> List.of();
     private final String noticeTemplateId;
     private final Clock clock;
     private final ExecutorService pool;
@@ -74,6 +83,11 @@ public final class Outbox implements AutoCloseable {
         this.pool = pool;
         this.dispatcher = new Thread(this::dispatch, "outbox-dispatcher");
         this.dispatcher.setDaemon(true);
+    }
+
+    /** Sets who is told about undeliverable texts (the desk, which forwards to another deputy). */
+    public void onUndeliverable(Undeliverable handler) {
+        this.undeliverable = handler;
     }
 
     /** Loads pending and waiting entries from the store and starts delivering. */
@@ -217,27 +231,35 @@ public final class Outbox implements AutoCloseable {
                     x.toString()));
         }
         Result r = result;
-        store.write(s -> settle(s, id, r)).whenComplete((again, err) -> {
+        store.write(s -> settle(s, id, r)).whenComplete((settled, err) -> {
             queued.remove(id);
             if (err != null) {
                 log.error("event=outbox_settle_failed id={} error=\"{}\" action=\"the entry stays pending and is "
                         + "retried after restart\"", id, err.toString());
-            } else if (again != null) {
-                schedule(id, again);
+                return;
             }
+            if (settled.again() != null) {
+                schedule(id, settled.again());
+            }
+            wake(settled.wake());
         });
+    }
+
+    /** When to try this entry again (or null), and entries created meanwhile, to send after the commit. */
+    private record Settled(Instant again, List<Long> wake) {
     }
 
     private record Result(WeChatApiException error) {
         static final Result SENT = new Result(null);
     }
 
-    /** Stores what became of one attempt; returns when to try again, or null. Runs on the writer thread. */
-    private Instant settle(Store s, long id, Result r) {
+    /** Stores what became of one attempt. Runs on the writer thread. */
+    private Settled settle(Store s, long id, Result r) {
         Optional<OutboxEntry> found = s.outbox().get(id);
         if (found.isEmpty()) {
-            return null;
+            return new Settled(null, List.of());
         }
+        List<Long> wake = new ArrayList<>();
         OutboxEntry e = found.get();
         Instant now = clock.instant();
         int tries = e.attempts() + 1;
@@ -262,9 +284,7 @@ public final class Outbox implements AutoCloseable {
                             // what we knew was wrong: remember the window is closed for this person
                             s.conversations().put(e.openId(), closedWindow(c, now));
                         }
-                        for (Long notice : wait(s, next, now)) {
-                            schedule(notice, now);
-                        }
+                        wake.addAll(wait(s, next, now));
                     }
                 }
                 default -> {
@@ -285,7 +305,11 @@ public final class Outbox implements AutoCloseable {
         }
         s.outbox().put(id, next);
         record(s, next, now);
-        return again;
+        if (next.kind() == Kind.TEXT && (next.state() == State.WAITING || next.state() == State.FAILED
+                || next.state() == State.PARKED)) {
+            wake.addAll(undeliverable.handle(s, next, now));
+        }
+        return new Settled(again, wake);
     }
 
     private static Conversation closedWindow(Conversation c, Instant now) {

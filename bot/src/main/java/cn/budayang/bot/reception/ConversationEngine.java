@@ -268,29 +268,95 @@ public final class ConversationEngine {
         return Texts.ticketAccepted(t, groupName(kb, t.groupId()), answerDeadline);
     }
 
-    /** Forwards the ticket to its group's deputies (station and area first) and records who got it. */
+    /**
+     * Forwards the ticket to up to {@value #MAX_FORWARD} deputies of its group: those of the constituent's station
+     * first, then of the area, then the rest; among them, deputies WeChat can reach now (who wrote within 48 hours,
+     * or who have never been tried) before those known to be outside the window, who are only added when too few
+     * can be reached (their copy waits for their next message). Records who got it.
+     */
     private Ticket forward(Changes ch, Ticket t, Instant now) {
         KnowledgeBase kb = ch.state.knowledge();
-        List<Deputy> picked = pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId());
-        List<String> ids = new ArrayList<>();
-        String stationName = t.stationId() == null ? null
-                : kb.station(t.stationId()).map(Station::name).orElse(null);
-        String areaName = t.areaGroupId() == null ? null : groupName(kb, t.areaGroupId());
-        for (Deputy d : picked) {
+        List<Deputy> reachable = new ArrayList<>();
+        List<Deputy> waiting = new ArrayList<>();
+        for (Deputy d : pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId())) {
             Optional<String> openId = deputyOpenId(ch.state, d);
             if (openId.isEmpty()) {
                 continue;
             }
-            ids.add(d.id());
-            ch.send(openId.get(), Texts.forward(t, groupName(kb, t.groupId()), stationName, areaName), t.id(),
-                    deputyLabel(d), "forward");
-            ch.put(ch.conversation(openId.get()).withForwarded(t.id(), true));
+            (ch.conversation(openId.get()).windowOpen(now) ? reachable : waiting).add(d);
+        }
+        List<Deputy> chosen = new ArrayList<>(reachable.subList(0, Math.min(MAX_FORWARD, reachable.size())));
+        for (Deputy d : waiting) {
+            if (chosen.size() >= MAX_FORWARD) {
+                break;
+            }
+            chosen.add(d);
+        }
+        List<String> ids = new ArrayList<>(t.forwardedTo());
+        for (Deputy d : chosen) {
+            sendForward(ch, t, d);
+            if (!ids.contains(d.id())) {
+                ids.add(d.id());
+            }
         }
         Ticket next = t.withForwardedTo(ids);
         ch.put(next);
         return next;
     }
 
+    private void sendForward(Changes ch, Ticket t, Deputy d) {
+        KnowledgeBase kb = ch.state.knowledge();
+        String openId = deputyOpenId(ch.state, d).orElseThrow();
+        String stationName = t.stationId() == null ? null
+                : kb.station(t.stationId()).map(Station::name).orElse(null);
+        String areaName = t.areaGroupId() == null ? null : groupName(kb, t.areaGroupId());
+        ch.send(openId, Texts.forward(t, groupName(kb, t.groupId()), stationName, areaName), t.id(),
+                deputyLabel(d), "forward");
+        ch.put(ch.conversation(openId).withForwarded(t.id(), true));
+    }
+
+    /**
+     * A forward to {@code deputyOpenId} could not be delivered (outside the 48-hour window, quota used, or refused):
+     * the question goes to the next deputy of the group who has not had it and can be reached, and the ticket says
+     * who was skipped and why. Nothing happens when the ticket is no longer waiting for an answer.
+     */
+    public Decision onUnreachable(DeskState state, String ticketId, String deputyOpenId, Integer errcode,
+                                  Instant now) {
+        Changes ch = new Changes(state);
+        Optional<Ticket> found = ch.ticket(ticketId);
+        if (found.isEmpty() || !(found.get().status() == TicketStatus.ASSIGNED
+                || found.get().status() == TicketStatus.ESCALATED)) {
+            return new Decision(null, List.of());
+        }
+        Ticket t = found.get();
+        KnowledgeBase kb = state.knowledge();
+        String skipped = null;
+        for (String id : t.forwardedTo()) {
+            Optional<Deputy> d = kb.deputy(id);
+            if (d.isPresent() && deputyOpenId(state, d.get()).map(deputyOpenId::equals).orElse(false)) {
+                skipped = d.get().name();
+            }
+        }
+        for (Deputy d : pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId())) {
+            Optional<String> openId = deputyOpenId(state, d);
+            if (t.forwardedTo().contains(d.id()) || openId.isEmpty() || openId.get().equals(deputyOpenId)
+                    || !ch.conversation(openId.get()).windowOpen(now)) {
+                continue;
+            }
+            List<String> ids = new ArrayList<>(t.forwardedTo());
+            ids.add(d.id());
+            Ticket next = t.withForwardedTo(ids).noted("skip", "system", (skipped == null ? "代表" : skipped)
+                    + "无法送达" + (errcode == null ? "" : "（errcode " + errcode + "）") + "，改为转给" + d.name(), now);
+            ch.put(next);
+            sendForward(ch, next, d);
+            return new Decision(null, ch.actions());
+        }
+        ch.put(t.noted("skip", "system", (skipped == null ? "代表" : skipped) + "无法送达"
+                + (errcode == null ? "" : "（errcode " + errcode + "）") + "，本组暂无其他可送达的代表", now));
+        return new Decision(null, ch.actions());
+    }
+
+    /** The group's deputies, those of the station first, then those of the area, then the rest. */
     static List<Deputy> pickDeputies(KnowledgeBase kb, String groupId, String stationId, String areaGroupId) {
         List<Deputy> all = kb.deputiesOf(groupId);
         List<Deputy> ordered = new ArrayList<>(all.size());
@@ -310,7 +376,7 @@ public final class ConversationEngine {
                 ordered.add(d);
             }
         }
-        return ordered.size() > MAX_FORWARD ? ordered.subList(0, MAX_FORWARD) : ordered;
+        return ordered;
     }
 
     private static boolean inArea(KnowledgeBase kb, Deputy d, String areaGroupId) {
@@ -325,7 +391,7 @@ public final class ConversationEngine {
             KnowledgeBase kb = ch.state.knowledge();
             for (String deputyId : t.forwardedTo()) {
                 kb.deputy(deputyId).ifPresent(d -> deputyOpenId(ch.state, d).ifPresent(openId ->
-                        ch.send(openId, Texts.followUp(t, tm.text()), t.id(), deputyLabel(d), "forward")));
+                        ch.send(openId, Texts.followUp(t, tm.text()), t.id(), deputyLabel(d), "followup")));
             }
         }
         return Texts.followUpAdded(t);

@@ -56,6 +56,17 @@ public final class Desk implements Reception {
         this.outbox = outbox;
         this.routingExecutor = routingExecutor;
         this.clock = clock;
+        outbox.onUndeliverable(this::undeliverable);
+    }
+
+    /** A forward that cannot reach its deputy goes to another deputy of the group. */
+    private List<Long> undeliverable(Store s, cn.budayang.bot.outbox.OutboxEntry e, Instant now) {
+        if (e.ticketId() == null || !"forward".equals(e.purpose())) {
+            return List.of();
+        }
+        ConversationEngine.Decision d = engine.onUnreachable(new StoreState(s, knowledge.get()), e.ticketId(),
+                e.openId(), e.lastErrcode(), now);
+        return apply(s, d.actions(), now);
     }
 
     /** Rebuilds the deadline index from the stored tickets; call once before serving. */

@@ -150,6 +150,13 @@ public record Ticket(
                 deliveries);
     }
 
+    /** A history entry that does not change the status (e.g. a deputy skipped as unreachable). */
+    public Ticket noted(String event, String actor, String note, Instant now) {
+        return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
+                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
+                rating, append(history, new HistoryEntry(now, status, event, actor, note)), deliveries);
+    }
+
     public Ticket withForwardedTo(List<String> deputyIds) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, deputyIds, declined, messages, answers,

@@ -1,0 +1,197 @@
+package cn.budayang.bot.e2e;
+
+import cn.budayang.wechat.testing.FakeWeChatApi.SentMessage;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The suggestion lifecycle and delivery against the local fake WeChat API, with a clock the test moves. */
+class LifecycleTest {
+
+    static final String CITIZEN = "oCitizen000000000000000000001";
+    static final String YU = "oDeputyYu00000000000000000001";
+    static final String CHEN = "oDeputyChen000000000000000001";
+    static final String QUESTION = "小区门口的下水道堵了，一下雨就积水，出门都要蹚水";
+
+    @TempDir
+    Path data;
+
+    @Test
+    void outOfWindowDeputyGetsANoticeAnotherDeputyGetsTheQuestionAndTheWaitingMessageArrivesWhenHeWrites() {
+        try (BotHarness bot = new BotHarness(data, Duration.ofHours(24), "TPL-INVITE")) {
+            bot.say(YU, "绑定 274115");
+            bot.api.failFor(YU, 45015);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+
+            List<?> notices = bot.api.awaitNotices(1, Duration.ofSeconds(10));
+            assertEquals(YU, bot.api.notices().get(0).toUser(), notices.toString());
+            assertEquals("TPL-INVITE", bot.api.notices().get(0).templateId());
+            await(() -> deliveries(bot).stream().anyMatch(d -> "waiting".equals(d.get("state").asText())
+                    && d.get("errcode").asInt() == 45015), "the ticket shows the waiting forward with 45015");
+            JsonNode t = bot.admin("/api/tickets/1001");
+            assertTrue(history(t).contains("skip"), "the unreachable deputy was skipped: " + t.get("history"));
+            assertTrue(t.get("forwardedTo").size() >= 2, "another deputy got the question");
+            assertTrue(bot.api.sentTexts().stream().noneMatch(m -> m.toUser().equals(YU)),
+                    "45015 is never counted as delivered");
+
+            bot.api.clearFailFor(YU);
+            bot.say(YU, "我看到通知了");
+            List<SentMessage> toYu = ReceptionFlowTest.awaitTo(bot, YU, 1);
+            assertTrue(toYu.get(0).content().contains("#1001"), toYu.get(0).content());
+            await(() -> deliveries(bot).stream().noneMatch(d -> "waiting".equals(d.get("state").asText())),
+                    "nothing waits any more");
+        }
+    }
+
+    @Test
+    void anApiOutageOfAMinuteDelaysButLosesAndDuplicatesNothing() {
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.api.outage(true);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+            for (int s = 0; s < 60; s += 5) {
+                bot.clock.advance(Duration.ofSeconds(5));
+                sleep(60);
+            }
+            assertTrue(bot.api.sentTexts().isEmpty());
+            bot.api.outage(false);
+            for (int i = 0; i < 40 && bot.api.sentTexts().stream().noneMatch(m -> m.toUser().equals(YU)); i++) {
+                bot.clock.advance(Duration.ofSeconds(10));
+                sleep(100);
+            }
+            ReceptionFlowTest.awaitTo(bot, YU, 1);
+            sleep(500);
+            Map<String, Long> perRecipient = bot.api.sentTexts().stream()
+                    .collect(Collectors.groupingBy(SentMessage::toUser, Collectors.counting()));
+            perRecipient.forEach((to, n) -> assertEquals(1L, n, "exactly one forward to " + to));
+            assertTrue(deliveries(bot).stream().allMatch(d -> "sent".equals(d.get("state").asText())),
+                    deliveries(bot).toString());
+        }
+    }
+
+    @Test
+    void aRestartInTheMiddleOfTheOutboxResumesIt() {
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.api.outage(true);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+            sleep(300);
+            bot.restart();
+            bot.api.outage(false);
+            bot.clock.advance(Duration.ofMinutes(5));
+            List<SentMessage> toYu = ReceptionFlowTest.awaitTo(bot, YU, 1);
+            assertTrue(toYu.get(0).content().contains("#1001"));
+            sleep(500);
+            assertEquals(1, bot.api.sentTexts().stream().filter(m -> m.toUser().equals(YU)).count());
+        }
+    }
+
+    @Test
+    void theClockRemindsAtHalfEscalatesOnceAndTheAdminApiFlagsOverdue() {
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.say(CHEN, "绑定 528224");
+            bot.say(CITIZEN, QUESTION);
+            ReceptionFlowTest.awaitTo(bot, YU, 1);
+
+            bot.clock.advance(Duration.ofHours(6));
+            assertEquals(0, bot.app().desk().tick().join());
+            bot.clock.advance(Duration.ofHours(6));
+            assertEquals(1, bot.app().desk().tick().join());
+            List<SentMessage> reminders = ReceptionFlowTest.awaitTo(bot, YU, 2);
+            assertTrue(reminders.get(1).content().contains("提醒"), reminders.get(1).content());
+            assertEquals(0, bot.app().desk().tick().join(), "one reminder only");
+
+            // the deputies keep their 48-hour window by writing; the deadline passes
+            bot.say(YU, "收到");
+            bot.clock.advance(Duration.ofHours(12));
+            assertEquals(1, bot.app().desk().tick().join());
+            JsonNode t = bot.admin("/api/tickets/1001");
+            assertEquals("escalated", t.get("status").asText());
+            assertTrue(t.get("overdue").asBoolean());
+            List<SentMessage> toYu = ReceptionFlowTest.awaitTo(bot, YU, 3);
+            assertTrue(toYu.get(2).content().contains("督办"), toYu.get(2).content());
+            assertEquals(0, bot.app().desk().tick().join(), "never escalates twice");
+            bot.clock.advance(Duration.ofDays(3));
+            assertEquals(0, bot.app().desk().tick().join(), "never escalates twice");
+            assertEquals(1, bot.admin("/api/stats").get("overdue").asInt());
+            assertEquals(1, bot.admin("/api/tickets?status=escalated").size());
+
+            // an answer after escalation still counts, but not as in time
+            bot.say(YU, "#1001 已经派人疏通了");
+            JsonNode stats = bot.admin("/api/stats");
+            assertEquals(0.0, stats.get("响应率").asDouble());
+            assertEquals(1, stats.get("byStatus").get("answered").asInt());
+        }
+    }
+
+    @Test
+    void claimDeclineAndARatingThatReopensShowInTheHistoryAndStats() {
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.say(CITIZEN, QUESTION);
+            assertTrue(bot.say(YU, "认领 #1001").contains("认领"));
+            assertTrue(bot.say(YU, "非本组 #1001").contains("改派"));
+            JsonNode t = bot.admin("/api/tickets/1001");
+            assertFalse("pro-urban".equals(t.get("groupId").asText()));
+            assertTrue(history(t).containsAll(List.of("admit", "assign", "claim", "decline")), history(t).toString());
+
+            // an answer in time and a satisfied rating on a second ticket
+            bot.say(CITIZEN, "新问题");
+            bot.say(CITIZEN, "楼下饭店油烟直排，窗户都不敢开");
+            bot.say(YU, "#1002 已通知城管执法，本周内整改");
+            assertTrue(bot.say(CITIZEN, "3").contains("重新督办"));
+            JsonNode second = bot.admin("/api/tickets/1002");
+            assertEquals("escalated", second.get("status").asText());
+            assertEquals(3, second.get("rating").get("satisfaction").asInt());
+            JsonNode stats = bot.admin("/api/stats");
+            assertEquals(1.0, stats.get("响应率").asDouble());
+            assertEquals(0.0, stats.get("满意率").asDouble());
+            assertEquals(0.0, stats.get("解决率").asDouble());
+            assertTrue(stats.get("byGroup").has("pro-urban"));
+            assertTrue(stats.get("medianFirstAnswerSeconds").isNumber());
+        }
+    }
+
+    private static List<JsonNode> deliveries(BotHarness bot) {
+        List<JsonNode> out = new java.util.ArrayList<>();
+        bot.admin("/api/tickets/1001").get("deliveries").forEach(out::add);
+        return out;
+    }
+
+    private static List<String> history(JsonNode t) {
+        List<String> out = new java.util.ArrayList<>();
+        t.get("history").forEach(h -> out.add(h.get("event").asText()));
+        return out;
+    }
+
+    static void await(BooleanSupplier condition, String what) {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < end) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            sleep(25);
+        }
+        throw new AssertionError("timed out waiting: " + what);
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -66,8 +66,21 @@ public final class QuestionAnalyzer {
     public static final String SPAM = "@spam";
     /** Marker concept of greetings, thanks and small talk. */
     public static final String CHAT = "@chat";
+    /** Marker concept of question cues (吗, 怎么, 能不能 ...). */
+    public static final String ASK = "@ask";
+    /** Marker concept of complaint and request cues (被骗, 投诉, 希望 ...). */
+    public static final String COMPLAIN = "@complain";
+    /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */
+    public static final String WEAK_PREFIX = "~";
 
     private static final String LEXICON = "lexicon.txt";
+    /**
+     * Particles and pronouns that carry no topic: dropped after the synonym graph (so lexicon phrases still see
+     * them) and before bigrams are formed (so no bigram spans them).
+     */
+    static final CharArraySet FUNCTION_WORDS = CharArraySet.unmodifiableSet(new CharArraySet(List.of(
+            "的", "了", "吗", "呢", "啊", "吧", "呀", "嘛", "哦", "哈", "嗯", "我", "你", "您", "他", "她", "它", "们",
+            "这", "那", "很", "太", "我们", "你们", "他们", "咱们", "这个", "那个", "一个", "这些", "那些", "自己"), false));
     private static final Set<String> DROPPED_TYPES = Set.of("<EMOJI>");
 
     private final Map<String, List<String>> lexicon;
@@ -161,6 +174,11 @@ public final class QuestionAnalyzer {
         }
     }
 
+    /** True for marker ({@code @...}) and weak-context ({@code ~...}) concepts, which are not ordinary terms. */
+    public static boolean isMarker(String term) {
+        return term.startsWith("@") || term.startsWith(WEAK_PREFIX);
+    }
+
     /** Full-width to half-width and lower case: the normalisation applied before tokenization, as a string. */
     public static String normalize(String text) {
         StringBuilder sb = new StringBuilder(text.length());
@@ -207,7 +225,7 @@ public final class QuestionAnalyzer {
             }
             String concept = normalize(line.substring(0, arrow)).strip();
             List<String> phrases = out.computeIfAbsent(concept, k -> new ArrayList<>());
-            if (!concept.startsWith("@") && !phrases.contains(concept)) {
+            if (!isMarker(concept) && !phrases.contains(concept)) {
                 phrases.add(concept);
             }
             for (String p : line.substring(arrow + 2).split("[,，]")) {
@@ -298,6 +316,7 @@ public final class QuestionAnalyzer {
             TokenStream ts = new TypeTokenFilter(source, DROPPED_TYPES);
             ts = new LowerCaseFilter(ts);
             ts = new SynonymGraphFilter(ts, synonyms, false);
+            ts = new StopFilter(ts, FUNCTION_WORDS);
             ts = new CJKBigramFilter(ts);
             return new TokenStreamComponents(source, ts);
         }
@@ -321,6 +340,7 @@ public final class QuestionAnalyzer {
             TokenStream ts = new LowerCaseFilter(source);
             ts = new StopFilter(ts, WordBase.stopWords());
             ts = new SynonymGraphFilter(ts, synonyms, false);
+            ts = new StopFilter(ts, FUNCTION_WORDS);
             return new TokenStreamComponents(source, ts);
         }
 

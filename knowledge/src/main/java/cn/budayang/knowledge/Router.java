@@ -31,6 +31,8 @@ import java.util.Set;
  * <p>Immutable and thread-safe.
  */
 public final class Router {
+    private static final String MODE = System.getProperty("faqmode", "f1");
+    private static final double B2 = Double.parseDouble(System.getProperty("b2", "4"));
     private final KnowledgeBase base;
     private final QuestionAnalyzer analysis;
     private final Settings settings;
@@ -40,14 +42,25 @@ public final class Router {
     private final Map<String, String> areaByPlace;
 
     /** Tunable thresholds; {@link #DEFAULT} is what the product uses. */
-    record Settings(List<String> fields, double faqThreshold, double faqOverGroupThreshold, double minGroupEvidence,
-                    double partialCoverage, double descriptionFactor) {
+    record Settings(List<String> fields, double faqThreshold, double faqWithoutQuestionCue,
+                    double faqOverGroupThreshold, double minGroupEvidence, double partialCoverage,
+                    double descriptionFactor, double weakFactor, double answerFactor) {
         static final Settings DEFAULT = new Settings(List.of(QuestionAnalyzer.BIGRAM, QuestionAnalyzer.WORD),
-                0.40, 0.55, 2.0, 0.6, 0.6);
+                0.20, 0.50, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0);
 
         Settings withFields(List<String> f) {
-            return new Settings(f, faqThreshold, faqOverGroupThreshold, minGroupEvidence, partialCoverage,
-                    descriptionFactor);
+            return new Settings(f, faqThreshold, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
+                    partialCoverage, descriptionFactor, weakFactor, answerFactor);
+        }
+
+        Settings withAnswerFactor(double a) {
+            return new Settings(fields, faqThreshold, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
+                    partialCoverage, descriptionFactor, weakFactor, a);
+        }
+
+        Settings withFaqThreshold(double t) {
+            return new Settings(fields, t, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
+                    partialCoverage, descriptionFactor, weakFactor, answerFactor);
         }
     }
 
@@ -64,6 +77,10 @@ public final class Router {
             for (String q : f.questions()) {
                 faqEntries.add(new TermIndex.Entry(f.id(), q, TermIndex.Kind.QUESTION));
             }
+            if (!f.tags().isEmpty()) {
+                faqEntries.add(new TermIndex.Entry(f.id(), String.join("，", f.tags()), TermIndex.Kind.TAG));
+            }
+            faqEntries.add(new TermIndex.Entry(f.id(), f.answer(), TermIndex.Kind.ANSWER));
         }
         this.faqIndex = new TermIndex(analysis, settings.fields(), faqEntries);
         List<TermIndex.Entry> groupEntries = new ArrayList<>();
@@ -130,12 +147,15 @@ public final class Router {
         double s2 = runnerUp == null ? 0 : ranking.get(1).score();
         double margin = s1 <= 0 ? 0 : (s1 - s2) / s1;
 
-        if (spam) {
+        boolean ask = q.questionMark || q.markers.contains(QuestionAnalyzer.ASK);
+        boolean complain = q.markers.contains(QuestionAnalyzer.COMPLAIN);
+        if (spam && !complain) {
             return none(message, "spam markers " + q.markers + "; best group " + best + " "
                     + fmt(s1), runnerUp, area, List.of(), ranking);
         }
-        if (faq != null && faq.similarity >= settings.faqThreshold()
-                && (s1 < settings.minGroupEvidence() || faq.similarity >= settings.faqOverGroupThreshold())) {
+        if (faq != null && faq.similarity >= (ask ? settings.faqThreshold() : settings.faqWithoutQuestionCue())
+                && (residualGroupEvidence(groups, faq.faqId) < settings.minGroupEvidence()
+                || faq.similarity >= settings.faqOverGroupThreshold())) {
             String reason = String.format(Locale.ROOT,
                     "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
                             + " best group %s %.2f", faq.faqId, faq.similarity, faq.questionCoverage,
@@ -143,7 +163,8 @@ public final class Router {
             return new RouteDecision(message, RouteDecision.Outcome.FAQ, faq.faqId, null, faq.similarity, reason,
                     runnerUp, area, faq.matched, ranking);
         }
-        if (best != null && s1 >= settings.minGroupEvidence()) {
+        double strongBest = best == null ? 0 : groups.strong.getOrDefault(best, 0.0);
+        if (best != null && strongBest >= settings.minGroupEvidence()) {
             double confidence = s1 / (s1 + s2 + 1.0);
             String reason = String.format(Locale.ROOT,
                     "group %s evidence %.2f, runner-up %s %.2f, margin %.2f; matched %s%s", best, s1, runnerUp, s2,
@@ -157,10 +178,37 @@ public final class Router {
                 faq == null ? null : faq.faqId, faq == null ? 0 : faq.similarity), runnerUp, area, List.of(), ranking);
     }
 
+    /**
+     * The strongest group evidence that the FAQ does not itself explain: a group keyword that also appears in one of
+     * the FAQ's paraphrases (法院 in "我的案子已经在法院了，还能找代表吗？") is part of the FAQ's question, not a
+     * sign of a complaint.
+     */
+    private double residualGroupEvidence(GroupEvidence groups, String faqId) {
+        List<String> questions = base.faq(faqId).map(f -> f.questions().stream().map(QuestionAnalyzer::normalize)
+                .toList()).orElse(List.of());
+        double best = 0;
+        for (Map<String, Double> byKeyword : groups.strongByKeyword.values()) {
+            double residual = 0;
+            for (Map.Entry<String, Double> e : byKeyword.entrySet()) {
+                if (questions.stream().noneMatch(q -> q.contains(e.getKey()))) {
+                    residual += e.getValue();
+                }
+            }
+            best = Math.max(best, residual);
+        }
+        return best;
+    }
+
     private static RouteDecision none(String text, String reason, String runnerUp, String area, List<String> matched,
                                       List<GroupScore> ranking) {
         return new RouteDecision(text, RouteDecision.Outcome.NONE, null, null, 0, reason, runnerUp, area, matched,
                 ranking);
+    }
+
+    /** The best FAQ regardless of thresholds (for evaluation), or null. */
+    String bestFaqId(String text) {
+        FaqMatch m = bestFaq(analyse(text == null ? "" : text));
+        return m == null ? null : m.faqId;
     }
 
     /** The area group whose place name (an area-group keyword) appears in the text, preferring the longest name. */
@@ -178,27 +226,40 @@ public final class Router {
     // ---- analysis of the question
 
     private static final class Query {
+        /** Ordinary terms per field (FAQ and group search). */
         final Map<String, Set<String>> terms = new HashMap<>();
+        /** Ordinary terms plus weak context concepts per field (group search). */
+        final Map<String, Set<String>> groupTerms = new HashMap<>();
         final Set<String> concepts = new LinkedHashSet<>();
+        final Set<String> weak = new LinkedHashSet<>();
         final Set<String> markers = new LinkedHashSet<>();
+        boolean questionMark;
     }
 
     private Query analyse(String text) {
         Query q = new Query();
         for (String f : settings.fields()) {
             Set<String> terms = new LinkedHashSet<>();
+            Set<String> groupTerms = new LinkedHashSet<>();
             analysis.analyze(f, text, (term, concept) -> {
                 if (term.startsWith("@")) {
                     q.markers.add(term);
-                    return;
-                }
-                terms.add(term);
-                if (concept) {
-                    q.concepts.add(term);
+                } else if (term.startsWith(QuestionAnalyzer.WEAK_PREFIX)) {
+                    String c = term.substring(QuestionAnalyzer.WEAK_PREFIX.length());
+                    q.weak.add(c);
+                    groupTerms.add(c);
+                } else {
+                    terms.add(term);
+                    groupTerms.add(term);
+                    if (concept) {
+                        q.concepts.add(term);
+                    }
                 }
             });
             q.terms.put(f, terms);
+            q.groupTerms.put(f, groupTerms);
         }
+        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0;
         return q;
     }
 
@@ -218,13 +279,53 @@ public final class Router {
         if (queryMass <= 0) {
             return null;
         }
+        // per FAQ: the question terms any of its entries (paraphrases, tags) explain, and its best paraphrase
+        Map<String, Map<String, Double>> explained = new LinkedHashMap<>();
+        Map<String, TermIndex.Hit> bestParaphrase = new HashMap<>();
+        for (TermIndex.Hit hit : faqIndex.search(q.terms, 60)) {
+            String id = hit.entry().key();
+            double factor = hit.entry().kind() == TermIndex.Kind.ANSWER ? settings.answerFactor() : 1.0;
+            Map<String, Double> terms = explained.computeIfAbsent(id, k -> new LinkedHashMap<>());
+            for (String f : settings.fields()) {
+                for (String t : faqIndex.terms(hit.ord(), f)) {
+                    if (q.terms.get(f).contains(t)) {
+                        terms.merge(f + '\u0000' + t, factor * faqIndex.weight(f, t), Math::max);
+                    }
+                }
+            }
+            if (hit.entry().kind() == TermIndex.Kind.QUESTION) {
+                TermIndex.Hit b = bestParaphrase.get(id);
+                if (b == null || hit.coverage() > b.coverage()) {
+                    bestParaphrase.put(id, hit);
+                }
+            }
+        }
         FaqMatch best = null;
-        for (TermIndex.Hit hit : faqIndex.search(q.terms, 10)) {
-            double qc = hit.matched() / queryMass;
-            double pc = hit.coverage();
-            double sim = qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
+        for (Map.Entry<String, Map<String, Double>> e : explained.entrySet()) {
+            TermIndex.Hit p = bestParaphrase.get(e.getKey());
+            if (p == null) {
+                continue;
+            }
+            double mass = 0;
+            List<String> matched = new ArrayList<>();
+            for (Map.Entry<String, Double> ft : e.getValue().entrySet()) {
+                mass += ft.getValue();
+                String t = ft.getKey().substring(ft.getKey().indexOf('\u0000') + 1);
+                if (!matched.contains(t)) {
+                    matched.add(t);
+                }
+            }
+            double qc = Math.min(1, mass / queryMass);
+            double pc = p.coverage();
+            double sim = switch (MODE) {
+                case "qc" -> qc;
+                case "avg" -> (qc + pc) / 2;
+                case "geo" -> Math.sqrt(qc * pc);
+                case "w" -> qc + pc <= 0 ? 0 : (1 + B2) * qc * pc / (B2 * pc + qc);
+                default -> qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
+            };
             if (best == null || sim > best.similarity) {
-                best = new FaqMatch(hit.entry().key(), hit.entry().text(), sim, qc, pc, matchedTerms(faqIndex, hit, q));
+                best = new FaqMatch(e.getKey(), p.entry().text(), sim, qc, pc, matched);
             }
         }
         return best;
@@ -244,35 +345,48 @@ public final class Router {
 
     // ---- groups
 
-    private record GroupEvidence(List<GroupScore> ranking, Map<String, List<String>> matched) {
+    private record GroupEvidence(List<GroupScore> ranking, Map<String, Double> strong,
+                                 Map<String, List<String>> matched, Map<String, Map<String, Double>> strongByKeyword) {
     }
 
     private GroupEvidence scoreGroups(Query q, Set<String> excluded) {
         Map<String, Double> scores = new LinkedHashMap<>();
+        Map<String, Double> strongScores = new HashMap<>();
+        Map<String, Map<String, Double>> strongByKeyword = new HashMap<>();
         Map<String, List<String>> matched = new HashMap<>();
         for (String id : professionalIds) {
             if (!excluded.contains(id)) {
                 scores.put(id, 0.0);
             }
         }
-        for (TermIndex.Hit hit : groupIndex.search(q.terms, 200)) {
+        for (TermIndex.Hit hit : groupIndex.search(q.groupTerms, 200)) {
             TermIndex.Entry e = hit.entry();
             if (!scores.containsKey(e.key())) {
                 continue;
             }
-            boolean whole = q.concepts.contains(QuestionAnalyzer.normalize(e.text())) || hit.coverage() >= 0.999;
+            String norm = QuestionAnalyzer.normalize(e.text());
+            boolean strong = q.concepts.contains(norm) || (hit.coverage() >= 0.999 && !q.weak.contains(norm));
+            boolean weakOnly = !strong && q.weak.contains(norm);
+            boolean whole = strong || weakOnly;
             double factor = e.kind() == TermIndex.Kind.DESCRIPTION ? settings.descriptionFactor() : 1.0;
+            if (weakOnly) {
+                factor *= settings.weakFactor();
+            }
             double evidence;
             if (whole) {
-                evidence = hit.total() * factor;
+                evidence = keywordWeight(norm) * factor;
             } else if (hit.coverage() >= settings.partialCoverage()) {
-                evidence = hit.matched() * 0.5 * factor;
+                evidence = keywordWeight(norm) * 0.5 * hit.coverage() * factor;
             } else {
                 continue;
             }
             scores.merge(e.key(), evidence, Double::sum);
+            if (!weakOnly) {
+                strongScores.merge(e.key(), evidence, Double::sum);
+                strongByKeyword.computeIfAbsent(e.key(), k -> new LinkedHashMap<>()).merge(norm, evidence, Double::sum);
+            }
             List<String> m = matched.computeIfAbsent(e.key(), k -> new ArrayList<>());
-            String label = whole ? e.text() : e.text() + "~";
+            String label = weakOnly ? "~" + e.text() : whole ? e.text() : e.text() + "~";
             if (!m.contains(label)) {
                 m.add(label);
             }
@@ -280,7 +394,13 @@ public final class Router {
         List<GroupScore> ranking = new ArrayList<>();
         scores.forEach((id, s) -> ranking.add(new GroupScore(id, s)));
         ranking.sort(Comparator.comparingDouble(GroupScore::score).reversed());
-        return new GroupEvidence(ranking, matched);
+        return new GroupEvidence(ranking, strongScores, matched, strongByKeyword);
+    }
+
+    /** A whole keyword is worth 1, a little more when long (longer keywords are more specific). */
+    private static double keywordWeight(String keyword) {
+        int len = keyword.codePointCount(0, keyword.length());
+        return 1.0 + 0.1 * Math.max(0, Math.min(len, 6) - 2);
     }
 
     /** Description split into its phrases (on 、，。；and 和/与/及), without the framing words. */

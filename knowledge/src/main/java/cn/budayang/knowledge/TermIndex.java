@@ -60,7 +60,8 @@ final class TermIndex {
         KEYWORD,
         DESCRIPTION,
         QUESTION,
-        TAG
+        TAG,
+        ANSWER
     }
 
     /** A matched entry: IDF mass matched and the entry's own IDF mass. */
@@ -94,7 +95,12 @@ final class TermIndex {
                     Map<String, Set<String>> terms = new HashMap<>();
                     Document doc = new Document();
                     for (String f : fields) {
-                        Set<String> t = new LinkedHashSet<>(analysis.tokens(f, e.text()));
+                        Set<String> t = new LinkedHashSet<>();
+                        for (String term : analysis.tokens(f, e.text())) {
+                            if (!QuestionAnalyzer.isMarker(term)) {
+                                t.add(term);
+                            }
+                        }
                         terms.put(f, t);
                         for (String term : t) {
                             doc.add(new Field(f, term, TERMS_ONLY));

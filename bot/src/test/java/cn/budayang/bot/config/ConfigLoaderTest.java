@@ -1,0 +1,91 @@
+package cn.budayang.bot.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreTheEmbeddedOnes() {
+        BotConfig c = ConfigLoader.load(List.of(), Map.of());
+        assertEquals(8080, c.port());
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(Path.of("data"), c.dataDir());
+        assertNull(c.knowledgeDir());
+        assertNull(c.adminToken());
+        assertEquals(Duration.ofHours(24), c.answerDeadline());
+        assertTrue(c.demoToken());
+        assertEquals("https://api.weixin.qq.com", c.apiBase().toString());
+    }
+
+    @Test
+    void flagsWinOverEnvironmentWhichWinsOverTheFile() throws IOException {
+        Path file = dir.resolve("bot.properties");
+        Files.writeString(file, "BOT_PORT=7000\nBOT_ADMIN_TOKEN=from-the-file\nBOT_ANSWER_DEADLINE=PT2H\n");
+        BotConfig c = ConfigLoader.load(List.of("--port", "9000", "--config=" + file),
+                Map.of("BOT_PORT", "8000", "BOT_ADMIN_TOKEN", "from-the-environment"));
+        assertEquals(9000, c.port());
+        assertEquals("from-the-environment", c.adminToken());
+        assertEquals(Duration.ofHours(2), c.answerDeadline());
+    }
+
+    @Test
+    void everyProblemIsReportedWithTheSettingsName() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of(),
+                Map.of("BOT_PORT", "eighty", "BOT_ANSWER_DEADLINE", "24h", "WECHAT_AES_KEY", "short",
+                        "BOT_ADMIN_TOKEN", "abc", "WECHAT_API_BASE", "ftp://x", "BOT_KNOWLEDGE_DIR",
+                        dir.resolve("missing").toString())));
+        for (String name : List.of("BOT_PORT", "BOT_ANSWER_DEADLINE", "WECHAT_AES_KEY", "BOT_ADMIN_TOKEN",
+                "WECHAT_API_BASE", "BOT_KNOWLEDGE_DIR")) {
+            assertTrue(e.getMessage().contains(name), () -> name + " missing from: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void unknownFlagsAndFileKeysAreRefused() throws IOException {
+        assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of("--prot", "1"), Map.of()))
+                .getMessage().contains("--prot"));
+        Path file = dir.resolve("bad.properties");
+        Files.writeString(file, "BOT_PROT=1\n");
+        assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of("--config", file.toString()),
+                Map.of())).getMessage().contains("BOT_PROT"));
+    }
+
+    @Test
+    void secretsNeverShowInToString() {
+        BotConfig c = ConfigLoader.load(List.of(), Map.of("WECHAT_TOKEN", "RealToken123", "WECHAT_APP_SECRET",
+                "real-secret-value", "WECHAT_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                "BOT_ADMIN_TOKEN", "admin-secret-token"));
+        String s = c.toString();
+        for (String secret : List.of("RealToken123", "real-secret-value", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                "admin-secret-token")) {
+            assertFalse(s.contains(secret), secret);
+        }
+        assertFalse(c.demoToken());
+    }
+
+    @Test
+    void flagNamesFollowTheEnvironmentNames() {
+        assertEquals("--data-dir", ConfigLoader.flagOf("BOT_DATA_DIR"));
+        assertEquals("--wechat-aes-key", ConfigLoader.flagOf("WECHAT_AES_KEY"));
+        BotConfig c = ConfigLoader.load(List.of("--data-dir", dir.toString(), "--wechat-token", "Abc123"), Map.of());
+        assertEquals(dir, c.dataDir());
+        assertEquals("Abc123", c.wechat().token());
+    }
+}

@@ -38,6 +38,8 @@ public final class BotApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BotApp.class);
     /** How often the lifecycle clock looks for reminders and escalations. */
     static final Duration TICK = Duration.ofSeconds(30);
+    /** Concurrent outbound calls: WeChat answers in tens of milliseconds, so sends wait on the network, not CPU. */
+    static final int OUTBOX_THREADS = 16;
 
     private final BotConfig config;
     private final Clock clock;
@@ -62,7 +64,7 @@ public final class BotApp implements AutoCloseable {
         this.store = MapDbStore.open(config.dataDir());
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.appExecutor = Executors.newFixedThreadPool(threads, named("app"));
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(appExecutor).build();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         WeChatApiClient api = new WeChatApiClient(config.apiBase(), config.wechat(), http, clock, Sleeper.system(),
                 false);
         this.outbox = new Outbox(store, new Outbox.Sender() {
@@ -75,7 +77,7 @@ public final class BotApp implements AutoCloseable {
             public void sendNotice(String openId, String templateId, Map<String, String> data) {
                 api.sendSubscribeNotice(openId, templateId, null, data);
             }
-        }, config.noticeTemplateId(), clock, Executors.newFixedThreadPool(4, named("outbox")));
+        }, config.noticeTemplateId(), clock, Executors.newFixedThreadPool(OUTBOX_THREADS, named("outbox")));
         this.desk = new Desk(store, knowledge::current, new ConversationEngine(config.answerDeadline()), outbox,
                 appExecutor, clock);
         this.admin = new TicketAdmin(store, clock);

@@ -1,5 +1,7 @@
 package cn.budayang.bot.http;
 
+import cn.budayang.bot.Json;
+
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.nio.charset.StandardCharsets;

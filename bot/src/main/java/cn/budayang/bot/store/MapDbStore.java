@@ -1,5 +1,7 @@
 package cn.budayang.bot.store;
 
+import cn.budayang.bot.Json;
+
 import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.bot.reception.Conversation;
 import cn.budayang.bot.reception.Processed;

@@ -66,12 +66,14 @@ class LifecycleTest {
             }
             assertTrue(bot.api.sentTexts().isEmpty());
             bot.api.outage(false);
-            for (int i = 0; i < 40 && bot.api.sentTexts().stream().noneMatch(m -> m.toUser().equals(YU)); i++) {
+            // retries back off (1 s, 2 s, 4 s, ...): move the clock on until every forward went out
+            for (int i = 0; i < 100 && !deliveries(bot).stream().allMatch(d -> "sent".equals(d.get("state")
+                    .asText())); i++) {
                 bot.clock.advance(Duration.ofSeconds(10));
                 sleep(100);
             }
             ReceptionFlowTest.awaitTo(bot, YU, 1);
-            sleep(500);
+            sleep(300);
             Map<String, Long> perRecipient = bot.api.sentTexts().stream()
                     .collect(Collectors.groupingBy(SentMessage::toUser, Collectors.counting()));
             perRecipient.forEach((to, n) -> assertEquals(1L, n, "exactly one forward to " + to));

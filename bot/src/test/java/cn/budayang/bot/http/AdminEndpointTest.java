@@ -1,5 +1,7 @@
 package cn.budayang.bot.http;
 
+import cn.budayang.bot.Json;
+
 import cn.budayang.bot.http.Fixtures.FakeAdminQueries;
 import cn.budayang.bot.http.Fixtures.FakeReception;
 import cn.budayang.bot.http.Fixtures.Resp;

@@ -1,4 +1,4 @@
-package cn.budayang.bot.http;
+package cn.budayang.bot;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package cn.budayang.bot.store;
+package cn.budayang.bot;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,12 +8,17 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** The product's one JSON mapping: records as objects, {@code Instant} as ISO-8601 text, unknown fields ignored. */
+/**
+ * The product's one JSON mapping, for the store and the admin API alike: records as objects, {@code java.time} values
+ * as ISO-8601 text ({@code 2026-11-26T08:00:00Z}, {@code PT1H30M}), empty beans as {@code {}}, unknown fields
+ * ignored when reading.
+ */
 public final class Json {
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 

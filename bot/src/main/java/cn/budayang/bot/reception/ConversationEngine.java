@@ -217,6 +217,9 @@ public final class ConversationEngine {
                 }
                 return newTicket(ch, from, text, tm, route, now);
             default:
+                if (spam(route)) {
+                    return reject(ch, from, text, tm, now);
+                }
                 if (open.isPresent() && text.codePointCount(0, text.length()) >= 10) {
                     return followUp(ch, open.get(), tm, true);
                 }
@@ -266,6 +269,24 @@ public final class ConversationEngine {
         t = forward(ch, t, now);
         ch.put(c.withTicket(id));
         return Texts.ticketAccepted(t, groupName(kb, t.groupId()), answerDeadline);
+    }
+
+    /** 审核准入 refuses advertising and scams: the ticket is kept as rejected, nobody is bothered with it. */
+    private String reject(Changes ch, String from, String text, TicketMessage tm, Instant now) {
+        Conversation c = ch.conversation(from);
+        String id = ch.state.nextTicketId();
+        Ticket t = Ticket.admitted(id, from, text, tm, c.stationId(), c.areaGroupId(), now)
+                .withStatus(TicketStatus.REJECTED, "reject", "system", "广告推广等与代表履职无关的内容，不予受理", now);
+        ch.put(t);
+        Conversation next = c.withTicket(id).withOpenTicket(c.openTicketId());
+        ch.put(next);
+        return Texts.rejected(t);
+    }
+
+    /** Whether the router recognised advertising or a scam. */
+    static boolean spam(RouteDecision route) {
+        return route != null && route.outcome() == RouteDecision.Outcome.NONE
+                && (route.matchedTerms().contains("@spam") || route.reason().startsWith("spam"));
     }
 
     /**

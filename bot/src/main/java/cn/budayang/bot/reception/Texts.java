@@ -65,6 +65,11 @@ final class Texts {
                 + "补充情况可直接继续发送（文字、图片都可以）；发送“进度 " + t.id() + "”随时查询，发送“新问题”另起一条留言。";
     }
 
+    static String rejected(Ticket t) {
+        return "您的留言（编号 #" + t.id() + "）含有广告推广等与人大代表履职无关的内容，未予受理。"
+                + "如有需要反映的问题或建议，请直接说明具体情况（地点、经过、诉求）。";
+    }
+
     static String forward(Ticket t, String groupName, String stationName, String areaName) {
         StringBuilder b = new StringBuilder();
         b.append("【群众留言 #").append(t.id()).append("】交办：").append(groupName).append('\n');

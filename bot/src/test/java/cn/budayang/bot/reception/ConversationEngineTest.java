@@ -266,6 +266,17 @@ class ConversationEngineTest {
     }
 
     @Test
+    void spamIsRejectedAtAdmissionWithAPoliteReasonAndNobodyIsBothered() {
+        String r = say(CITIZEN, "兼职刷单日结300，有意者私聊");
+        assertTrue(r.contains("未予受理"), r);
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.REJECTED, t.status());
+        assertEquals(List.of("admit", "reject"), t.history().stream().map(Ticket.HistoryEntry::event).toList());
+        assertTrue(state.sent.isEmpty());
+        assertNull(state.conversation(CITIZEN).openTicketId(), "a rejected ticket takes no follow-ups");
+    }
+
+    @Test
     void unknownEventsSayNothing() {
         assertNull(event(new WeChatMessage.View("gh", CITIZEN, now.getEpochSecond(), "https://x", 1L)).reply());
         assertNull(event(new WeChatMessage.TemplateSendJobFinish("gh", CITIZEN, now.getEpochSecond(), 3, "success"))

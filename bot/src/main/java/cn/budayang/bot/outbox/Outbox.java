@@ -42,6 +42,11 @@ public final class Outbox implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
     static final int MAX_ATTEMPTS = 8;
+    /**
+     * Waiting texts worth a subscribe notice (each notice uses one of the recipient's consents): questions, answers,
+     * reminders and escalations. Courtesy notes (someone else answered, claimed) just wait for the next message.
+     */
+    static final Set<String> INVITE_FOR = Set.of("forward", "relay", "remind", "escalate", "reply");
     static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
     private static final DateTimeFormatter NOTICE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
@@ -165,7 +170,7 @@ public final class Outbox implements AutoCloseable {
         Set<Long> set = waiting.computeIfAbsent(e.openId(), k -> ConcurrentHashMap.newKeySet());
         boolean first = set.isEmpty();
         set.add(e.id());
-        if (!first || noticeTemplateId == null || e.kind() == Kind.NOTICE) {
+        if (!first || noticeTemplateId == null || e.kind() == Kind.NOTICE || !INVITE_FOR.contains(e.purpose())) {
             return List.of();
         }
         long noticeId = s.next("outbox");

@@ -114,6 +114,8 @@ class LifecycleTest {
             List<SentMessage> reminders = ReceptionFlowTest.awaitTo(bot, YU, 2);
             assertTrue(reminders.get(1).content().contains("提醒"), reminders.get(1).content());
             assertEquals(0, bot.app().desk().tick().join(), "one reminder only");
+            bot.restart();
+            assertEquals(0, bot.app().desk().tick().join(), "one reminder only, also after a restart");
 
             // the deputies keep their 48-hour window by writing; the deadline passes
             bot.say(YU, "收到");
@@ -125,6 +127,7 @@ class LifecycleTest {
             List<SentMessage> toYu = ReceptionFlowTest.awaitTo(bot, YU, 3);
             assertTrue(toYu.get(2).content().contains("督办"), toYu.get(2).content());
             assertEquals(0, bot.app().desk().tick().join(), "never escalates twice");
+            bot.restart();
             bot.clock.advance(Duration.ofDays(3));
             assertEquals(0, bot.app().desk().tick().join(), "never escalates twice");
             assertEquals(1, bot.admin("/api/stats").get("overdue").asInt());

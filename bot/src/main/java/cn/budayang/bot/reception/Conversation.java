@@ -39,6 +39,8 @@ public record Conversation(
 
     public static final int MAX_TICKETS = 20;
     public static final int MAX_PENDING = 9;
+    /** Open forwarded tickets remembered per deputy (the newest); beyond it the deputy answers with #编号. */
+    public static final int MAX_FORWARDED = 100;
     /** WeChat's customer-service window after a user's message. */
     public static final Duration WINDOW = Duration.ofHours(48);
     /** Customer-service messages WeChat allows per window. */
@@ -120,6 +122,9 @@ public record Conversation(
         LinkedHashSet<String> f = new LinkedHashSet<>(forwarded);
         if (add) {
             f.add(ticketId);
+            while (f.size() > MAX_FORWARDED) {
+                f.remove(f.iterator().next());
+            }
         } else {
             f.remove(ticketId);
         }

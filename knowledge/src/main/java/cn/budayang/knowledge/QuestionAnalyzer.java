@@ -87,12 +87,17 @@ public final class QuestionAnalyzer {
     private final SynonymMap bigramSynonyms;
     private final SynonymMap wordSynonyms;
     private final Analyzer analyzer;
+    private final Analyzer markerAnalyzer;
 
     private QuestionAnalyzer(Map<String, List<String>> lexicon) {
         this.lexicon = lexicon;
+        Map<String, List<String>> concepts = new LinkedHashMap<>();
+        Map<String, List<String>> markers = new LinkedHashMap<>();
+        lexicon.forEach((k, v) -> (k.startsWith("@") ? markers : concepts).put(k, v));
         try {
-            this.bigramSynonyms = synonyms(lexicon, new BigramBase());
-            this.wordSynonyms = synonyms(lexicon, new WordBase());
+            this.bigramSynonyms = synonyms(concepts, new BigramBase());
+            this.wordSynonyms = synonyms(concepts, new WordBase());
+            this.markerAnalyzer = new MarkerAnalyzer(synonyms(markers, new BigramBase()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -151,6 +156,28 @@ public final class QuestionAnalyzer {
                 out.add(term);
             }
         });
+        return out;
+    }
+
+    /**
+     * The markers ({@link #SPAM}, {@link #CHAT}, {@link #ASK}, {@link #COMPLAIN}) whose phrases occur in the text.
+     * Markers are matched in their own pass over the normalised characters, so a concept phrase that overlaps a
+     * marker phrase (几点开门 / 几点) hides neither.
+     */
+    public Set<String> markers(String text) {
+        Set<String> out = new LinkedHashSet<>();
+        try (TokenStream ts = markerAnalyzer.tokenStream("markers", text)) {
+            CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+            ts.reset();
+            while (ts.incrementToken()) {
+                if (term.length() > 0 && term.charAt(0) == '@') {
+                    out.add(term.toString());
+                }
+            }
+            ts.end();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return out;
     }
 
@@ -272,7 +299,7 @@ public final class QuestionAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new StandardTokenizer();
-            TokenStream ts = new TypeTokenFilter(source, DROPPED_TYPES);
+            TokenStream ts = new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES));
             ts = new LowerCaseFilter(ts);
             return new TokenStreamComponents(source, ts);
         }
@@ -288,7 +315,7 @@ public final class QuestionAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new HMMChineseTokenizer();
-            TokenStream ts = new LowerCaseFilter(source);
+            TokenStream ts = new LowerCaseFilter(new SymbolFilter(source));
             ts = new StopFilter(ts, stopWords());
             return new TokenStreamComponents(source, ts);
         }
@@ -303,6 +330,29 @@ public final class QuestionAnalyzer {
         }
     }
 
+    /** Normalised characters through the marker rules only. */
+    private static final class MarkerAnalyzer extends Analyzer {
+        private final SynonymMap markers;
+
+        MarkerAnalyzer(SynonymMap markers) {
+            this.markers = markers;
+        }
+
+        @Override
+        protected TokenStreamComponents createComponents(String fieldName) {
+            Tokenizer source = new StandardTokenizer();
+            TokenStream ts = new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES));
+            ts = new LowerCaseFilter(ts);
+            ts = new SynonymGraphFilter(ts, markers, false);
+            return new TokenStreamComponents(source, ts);
+        }
+
+        @Override
+        protected Reader initReader(String fieldName, Reader reader) {
+            return normalizing(reader);
+        }
+    }
+
     private static final class BigramAnalyzer extends Analyzer {
         private final SynonymMap synonyms;
 
@@ -313,7 +363,7 @@ public final class QuestionAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new StandardTokenizer();
-            TokenStream ts = new TypeTokenFilter(source, DROPPED_TYPES);
+            TokenStream ts = new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES));
             ts = new LowerCaseFilter(ts);
             ts = new SynonymGraphFilter(ts, synonyms, false);
             ts = new StopFilter(ts, FUNCTION_WORDS);
@@ -337,7 +387,7 @@ public final class QuestionAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new HMMChineseTokenizer();
-            TokenStream ts = new LowerCaseFilter(source);
+            TokenStream ts = new LowerCaseFilter(new SymbolFilter(source));
             ts = new StopFilter(ts, WordBase.stopWords());
             ts = new SynonymGraphFilter(ts, synonyms, false);
             ts = new StopFilter(ts, FUNCTION_WORDS);

@@ -31,8 +31,6 @@ import java.util.Set;
  * <p>Immutable and thread-safe.
  */
 public final class Router {
-    private static final String MODE = System.getProperty("faqmode", "f1");
-    private static final double B2 = Double.parseDouble(System.getProperty("b2", "4"));
     private final KnowledgeBase base;
     private final QuestionAnalyzer analysis;
     private final Settings settings;
@@ -40,6 +38,7 @@ public final class Router {
     private final TermIndex groupIndex;
     private final List<String> professionalIds;
     private final Map<String, String> areaByPlace;
+    private final Map<String, List<String>> normalizedQuestions = new HashMap<>();
 
     /** Tunable thresholds; {@link #DEFAULT} is what the product uses. */
     record Settings(List<String> fields, double faqThreshold, double faqWithoutQuestionCue,
@@ -81,6 +80,7 @@ public final class Router {
                 faqEntries.add(new TermIndex.Entry(f.id(), String.join("，", f.tags()), TermIndex.Kind.TAG));
             }
             faqEntries.add(new TermIndex.Entry(f.id(), f.answer(), TermIndex.Kind.ANSWER));
+            normalizedQuestions.put(f.id(), f.questions().stream().map(QuestionAnalyzer::normalize).toList());
         }
         this.faqIndex = new TermIndex(analysis, settings.fields(), faqEntries);
         List<TermIndex.Entry> groupEntries = new ArrayList<>();
@@ -92,7 +92,11 @@ public final class Router {
                 groupEntries.add(new TermIndex.Entry(g.id(), phrase, TermIndex.Kind.DESCRIPTION));
             }
         }
-        this.groupIndex = new TermIndex(analysis, settings.fields(), groupEntries);
+        // keywords are short and matched whole (concepts) or by bigram coverage: the bigram field alone routes as well
+        // as both fields on the dev set (measured), at half the query clauses
+        List<String> groupFields = settings.fields().contains(QuestionAnalyzer.BIGRAM)
+                ? List.of(QuestionAnalyzer.BIGRAM) : settings.fields();
+        this.groupIndex = new TermIndex(analysis, groupFields, groupEntries);
         this.professionalIds = base.professionalGroups().stream().map(Group::id).toList();
         Map<String, String> places = new LinkedHashMap<>();
         for (Group g : base.areaGroups()) {
@@ -184,8 +188,7 @@ public final class Router {
      * sign of a complaint.
      */
     private double residualGroupEvidence(GroupEvidence groups, String faqId) {
-        List<String> questions = base.faq(faqId).map(f -> f.questions().stream().map(QuestionAnalyzer::normalize)
-                .toList()).orElse(List.of());
+        List<String> questions = normalizedQuestions.getOrDefault(faqId, List.of());
         double best = 0;
         for (Map<String, Double> byKeyword : groups.strongByKeyword.values()) {
             double residual = 0;
@@ -243,7 +246,7 @@ public final class Router {
             Set<String> groupTerms = new LinkedHashSet<>();
             analysis.analyze(f, text, (term, concept) -> {
                 if (term.startsWith("@")) {
-                    q.markers.add(term);
+                    return;
                 } else if (term.startsWith(QuestionAnalyzer.WEAK_PREFIX)) {
                     String c = term.substring(QuestionAnalyzer.WEAK_PREFIX.length());
                     q.weak.add(c);
@@ -259,6 +262,7 @@ public final class Router {
             q.terms.put(f, terms);
             q.groupTerms.put(f, groupTerms);
         }
+        q.markers.addAll(analysis.markers(text));
         q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0;
         return q;
     }
@@ -282,13 +286,14 @@ public final class Router {
         // per FAQ: the question terms any of its entries (paraphrases, tags) explain, and its best paraphrase
         Map<String, Map<String, Double>> explained = new LinkedHashMap<>();
         Map<String, TermIndex.Hit> bestParaphrase = new HashMap<>();
-        for (TermIndex.Hit hit : faqIndex.search(q.terms, 60)) {
+        for (TermIndex.Hit hit : faqIndex.search(q.terms, 40)) {
             String id = hit.entry().key();
             double factor = hit.entry().kind() == TermIndex.Kind.ANSWER ? settings.answerFactor() : 1.0;
             Map<String, Double> terms = explained.computeIfAbsent(id, k -> new LinkedHashMap<>());
             for (String f : settings.fields()) {
-                for (String t : faqIndex.terms(hit.ord(), f)) {
-                    if (q.terms.get(f).contains(t)) {
+                Set<String> entryTerms = faqIndex.terms(hit.ord(), f);
+                for (String t : q.terms.get(f)) {
+                    if (entryTerms.contains(t)) {
                         terms.merge(f + '\u0000' + t, factor * faqIndex.weight(f, t), Math::max);
                     }
                 }
@@ -317,30 +322,12 @@ public final class Router {
             }
             double qc = Math.min(1, mass / queryMass);
             double pc = p.coverage();
-            double sim = switch (MODE) {
-                case "qc" -> qc;
-                case "avg" -> (qc + pc) / 2;
-                case "geo" -> Math.sqrt(qc * pc);
-                case "w" -> qc + pc <= 0 ? 0 : (1 + B2) * qc * pc / (B2 * pc + qc);
-                default -> qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
-            };
+            double sim = qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
             if (best == null || sim > best.similarity) {
                 best = new FaqMatch(e.getKey(), p.entry().text(), sim, qc, pc, matched);
             }
         }
         return best;
-    }
-
-    private List<String> matchedTerms(TermIndex index, TermIndex.Hit hit, Query q) {
-        List<String> out = new ArrayList<>();
-        for (String f : settings.fields()) {
-            for (String t : index.terms(hit.ord(), f)) {
-                if (q.terms.get(f).contains(t) && !out.contains(t)) {
-                    out.add(t);
-                }
-            }
-        }
-        return out;
     }
 
     // ---- groups
@@ -359,12 +346,12 @@ public final class Router {
                 scores.put(id, 0.0);
             }
         }
-        for (TermIndex.Hit hit : groupIndex.search(q.groupTerms, 200)) {
+        for (TermIndex.Hit hit : groupIndex.search(q.groupTerms, 100)) {
             TermIndex.Entry e = hit.entry();
             if (!scores.containsKey(e.key())) {
                 continue;
             }
-            String norm = QuestionAnalyzer.normalize(e.text());
+            String norm = e.normalized();
             boolean strong = q.concepts.contains(norm) || (hit.coverage() >= 0.999 && !q.weak.contains(norm));
             boolean weakOnly = !strong && q.weak.contains(norm);
             boolean whole = strong || weakOnly;

@@ -19,6 +19,7 @@ import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.TermStates;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.BoostQuery;
@@ -51,8 +52,11 @@ final class TermIndex {
         TERMS_ONLY.freeze();
     }
 
-    /** One indexed text; {@code key} is what it stands for (a group or FAQ id). */
-    record Entry(String key, String text, Kind kind) {
+    /** One indexed text; {@code key} is what it stands for (a group or FAQ id); {@code normalized} as analysed. */
+    record Entry(String key, String text, Kind kind, String normalized) {
+        Entry(String key, String text, Kind kind) {
+            this(key, text, kind, QuestionAnalyzer.normalize(text));
+        }
     }
 
     /** What part of the knowledge an entry comes from. */
@@ -78,7 +82,11 @@ final class TermIndex {
     private final int[] docToOrd;
     private final IndexSearcher searcher;
     private final int docCount;
-    private final Map<String, Map<String, Double>> weightCache;
+    /** field → indexed term → its weight and its pre-resolved Lucene term state (queries skip the term lookup). */
+    private final Map<String, Map<String, Known>> known;
+
+    private record Known(Term term, double weight, TermStates states) {
+    }
 
     TermIndex(QuestionAnalyzer analysis, List<String> fields, List<Entry> entries) {
         this.fields = List.copyOf(fields);
@@ -128,20 +136,31 @@ final class TermIndex {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.weightCache = new HashMap<>();
+        this.known = new HashMap<>();
         for (String f : fields) {
-            weightCache.put(f, new HashMap<>());
+            known.put(f, new HashMap<>());
         }
-        // precompute weights of every indexed term: queries then only look up unseen terms in Lucene
+        // precompute the weight and term state of every indexed term: a query then never seeks the terms dictionary
         this.totals = new double[entries.size()];
-        for (int i = 0; i < entries.size(); i++) {
-            double total = 0;
-            for (String f : fields) {
-                for (String t : entryTerms.get(i).get(f)) {
-                    total += weightCache.get(f).computeIfAbsent(t, k -> idf(f, k));
+        try {
+            for (int i = 0; i < entries.size(); i++) {
+                double total = 0;
+                for (String f : fields) {
+                    Map<String, Known> byTerm = known.get(f);
+                    for (String t : entryTerms.get(i).get(f)) {
+                        Known k = byTerm.get(t);
+                        if (k == null) {
+                            Term term = new Term(f, t);
+                            k = new Known(term, idf(f, t), TermStates.build(searcher, term, false));
+                            byTerm.put(t, k);
+                        }
+                        total += k.weight();
+                    }
                 }
+                totals[i] = total;
             }
-            totals[i] = total;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -162,10 +181,10 @@ final class TermIndex {
         return entryTerms.get(ord).get(field);
     }
 
-    /** BM25's inverse document frequency of a term in this index (high for terms no entry contains). */
+    /** BM25's inverse document frequency of a term in this index (the maximum for terms no entry contains). */
     double weight(String field, String term) {
-        Double w = weightCache.get(field).get(term);
-        return w != null ? w : idf(field, term);
+        Known k = known.get(field).get(term);
+        return k != null ? k.weight() : Math.log(1 + (docCount + 0.5) / 0.5);
     }
 
     private double idf(String field, String term) {
@@ -179,7 +198,7 @@ final class TermIndex {
 
     /** True when some entry contains the term. */
     boolean known(String field, String term) {
-        return weightCache.get(field).containsKey(term);
+        return known.get(field).containsKey(term);
     }
 
     /** The {@code n} entries with the largest matched IDF mass for the query terms ({@code field → terms}). */
@@ -188,11 +207,11 @@ final class TermIndex {
         int clauses = 0;
         for (String f : fields) {
             for (String t : query.getOrDefault(f, Set.of())) {
-                if (!known(f, t) || clauses >= IndexSearcher.getMaxClauseCount()) {
+                Known k = known.get(f).get(t);
+                if (k == null || clauses >= IndexSearcher.getMaxClauseCount()) {
                     continue;
                 }
-                double w = weight(f, t);
-                Query q = new BoostQuery(new ConstantScoreQuery(new TermQuery(new Term(f, t))), (float) w);
+                Query q = new BoostQuery(new ConstantScoreQuery(new TermQuery(k.term(), k.states())), (float) k.weight());
                 b.add(q, BooleanClause.Occur.SHOULD);
                 clauses++;
             }

@@ -1,0 +1,92 @@
+package cn.budayang.knowledge;
+
+import static cn.budayang.knowledge.QuestionAnalyzer.BIGRAM;
+import static cn.budayang.knowledge.QuestionAnalyzer.WORD;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class QuestionAnalyzerTest {
+    private final QuestionAnalyzer analyzer = QuestionAnalyzer.standard();
+
+    @Test
+    void bigramsOfAStreetLightComplaint() {
+        // 太 is a function word: dropped before bigrams, so no 亮太/太危; 路灯 is also emitted as a concept
+        assertEquals(List.of("晚上", "路灯", "上路", "路灯", "灯不", "不亮", "危险"),
+                analyzer.tokens(BIGRAM, "晚上路灯不亮太危险"));
+    }
+
+    @Test
+    void smartcnCutsWordsTheLexiconRejoins() {
+        // SmartCN alone cuts 医保 into 医|保 and 路灯 into 路|灯; the concept graph puts the word back
+        assertEquals(List.of("医保", "医", "保", "报销", "报销"), analyzer.tokens(WORD, "医保报销"));
+        assertEquals(List.of("晚上", "路灯", "路", "灯", "不", "亮", "危险"), analyzer.tokens(WORD, "晚上路灯不亮太危险"));
+    }
+
+    @Test
+    void smartcnCutsSchoolDistrictApartButBigramsKeepIt() {
+        assertTrue(analyzer.tokens(WORD, "学区划分不合理").containsAll(List.of("学", "区划", "分")));
+        assertEquals(List.of("学区", "区划", "划分", "分不", "不合", "合理"),
+                analyzer.tokens(BIGRAM, "学区划分不合理"));
+    }
+
+    @Test
+    void fullWidthLettersAndDigitsAreNormalisedAndLowerCased() {
+        assertEquals(List.of("abc123", "ok"), analyzer.tokens(BIGRAM, "ＡＢＣ１２３，ｏｋ？"));
+        assertEquals("abc123,ok?", QuestionAnalyzer.normalize("ＡＢＣ１２３，ｏｋ？"));
+    }
+
+    @Test
+    void emojiAndPunctuationAreDropped() {
+        assertEquals(List.of("路灯", "路灯", "灯坏"), analyzer.tokens(BIGRAM, "路灯坏了👍👍！！"));
+        assertEquals(List.of("路灯", "坏"), analyzer.tokens(WORD, "路灯坏了👍👍！！"));
+        assertEquals(List.of(), analyzer.tokens(BIGRAM, "👍👍👍。。。"));
+        assertEquals(List.of(), analyzer.tokens(WORD, "👍👍👍。。。"));
+    }
+
+    @Test
+    void dialectAndColloquialPhrasesMapToConcepts() {
+        assertEquals(List.of("路灯", "没有"), List.copyOf(analyzer.concepts(BIGRAM, "楼道灯冇人修")));
+        assertTrue(analyzer.concepts(BIGRAM, "工资没发，么样办？").containsAll(List.of("拖欠工资", "怎么样")));
+        assertTrue(analyzer.concepts(WORD, "老板欠了我们的工钱").contains("拖欠工资"));
+        assertTrue(analyzer.concepts(BIGRAM, "娃今年上小学").contains("孩子"));
+    }
+
+    @Test
+    void markersForSpamSmallTalkAndQuestions() {
+        assertEquals(Set.of(QuestionAnalyzer.SPAM), analyzer.markers("兼职日结，有意者私聊"));
+        assertEquals(Set.of(QuestionAnalyzer.CHAT), analyzer.markers("谢谢代表，辛苦了"));
+        // 几点开门 is also a concept phrase (开放时间): markers have their own pass, so 几点 still counts as a question
+        assertTrue(analyzer.markers("联络站几点开门").contains(QuestionAnalyzer.ASK));
+        assertTrue(analyzer.concepts(BIGRAM, "联络站几点开门").contains("开放时间"));
+        assertEquals(Set.of(QuestionAnalyzer.COMPLAIN), analyzer.markers("学区划分不合理"));
+        assertEquals(Set.of(), analyzer.markers("路灯坏了"));
+    }
+
+    @Test
+    void knowledgeTermsBecomeConceptsWhereverTheyAppear() {
+        QuestionAnalyzer withKeywords = QuestionAnalyzer.withConcepts(List.of("学区", "税"));
+        assertTrue(withKeywords.concepts(BIGRAM, "低价出售学区房").contains("学区"));
+        assertTrue(withKeywords.concepts(WORD, "个体户交税太多").contains("税"));
+        assertFalse(analyzer.concepts(BIGRAM, "低价出售学区房").contains("学区"));
+    }
+
+    @Test
+    void lexiconLinesParse() throws Exception {
+        var parsed = QuestionAnalyzer.parseLexicon(new java.io.BufferedReader(new java.io.StringReader(
+                "# comment\n路灯 <= 楼道灯，灯不亮\n@spam <= 私聊\n")));
+        assertEquals(List.of("路灯", "楼道灯", "灯不亮"), parsed.get("路灯"));
+        assertEquals(List.of("私聊"), parsed.get("@spam"));
+    }
+
+    @Test
+    void bundledLexiconHasNoEmptyOrBrokenLines() {
+        var lexicon = QuestionAnalyzer.bundledLexicon();
+        assertTrue(lexicon.size() > 250, "lexicon concepts: " + lexicon.size());
+        lexicon.forEach((concept, phrases) -> assertFalse(phrases.isEmpty(), concept));
+    }
+}

@@ -1,0 +1,145 @@
+package cn.budayang.knowledge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** A golden table of hand-written messages (none taken from the dev or held-out sets) against the sample city. */
+class RouterTest {
+    private static Router router;
+
+    @BeforeAll
+    static void build() {
+        router = Router.build(KnowledgeLoader.loadBundled());
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            路灯坏了                                    | pro-urban
+            晚上路灯不亮太危险                          | pro-urban
+            小区电梯又坏了，物业说没钱修                | pro-urban
+            楼下夜宵摊每天吵到凌晨                      | pro-urban
+            医保报销比例能不能提高                      | pro-social
+            工资没发                                    | pro-social
+            老板欠了半年工钱不给                        | pro-social
+            我爸退休金被停发了                          | pro-social
+            孩子上学划片太远了                          | pro-education
+            乡镇卫生院晚上没有医生值班                  | pro-education
+            电信诈骗把我半辈子积蓄骗走了                | pro-judicial
+            派出所接警后一直不出警                      | pro-judicial
+            法院判了对方还是不还钱，执行难              | pro-judicial
+            银行贷款审批太慢，小微企业等不起            | pro-finance
+            超市卖过期食品                              | pro-finance
+            村里土地流转费三年没给                      | pro-rural
+            水渠塌了田里灌溉不了                        | pro-rural
+            野猪把庄稼都拱了                            | pro-rural
+            怎么给人大代表留言？                        | faq-02
+            码上见是什么意思                            | faq-03
+            联络站周末开不开门？                        | faq-05
+            可以匿名反映问题吗                          | faq-31
+            绑定码丢了怎么办                            | faq-34
+            你好                                        | none
+            谢谢代表                                    | none
+            哈哈哈                                      | none
+            👍👍                                         | none
+            asdfgh                                      | none
+            专业代开发票，加微信私聊                    | none
+            """)
+    void routes(String text, String expected) {
+        RouteDecision d = router.route(text);
+        String got = d.groupId() != null ? d.groupId() : d.faqId() != null ? d.faqId() : "none";
+        assertEquals(expected, got, () -> text + " -> " + d.reason());
+    }
+
+    @Test
+    void everyDecisionExplainsItself() {
+        RouteDecision d = router.route("小区门口路灯坏了一个多月，物业也不管");
+        assertEquals(RouteDecision.Outcome.GROUP, d.outcome());
+        assertEquals("pro-urban", d.groupId());
+        assertNull(d.faqId());
+        assertTrue(d.matchedTerms().contains("路灯"), d.matchedTerms().toString());
+        assertTrue(d.reason().contains("路灯") && d.reason().contains("margin"), d.reason());
+        assertEquals(6, d.ranking().size());
+        assertEquals("pro-urban", d.ranking().get(0).groupId());
+        assertTrue(d.score() > 0 && d.score() <= 1);
+    }
+
+    @Test
+    void faqDecisionHasNoGroup() {
+        RouteDecision d = router.route("怎么给人大代表留言？");
+        assertEquals(RouteDecision.Outcome.FAQ, d.outcome());
+        assertNull(d.groupId());
+        assertTrue(d.reason().contains("faq-02"), d.reason());
+    }
+
+    @Test
+    void spamIsNeitherGroupNorFaqEvenWithKeywords() {
+        RouteDecision d = router.route("低价出售学区房，有意速联");
+        assertEquals(RouteDecision.Outcome.NONE, d.outcome());
+        assertTrue(d.reason().contains("spam"), d.reason());
+    }
+
+    @Test
+    void aComplaintMentioningASpamWordStillRoutes() {
+        RouteDecision d = router.route("有人加微信骗我刷单，被骗了三千块，怎么办？");
+        assertEquals("pro-judicial", d.groupId(), d.reason());
+    }
+
+    @Test
+    void reroutingNeverReturnsAnExcludedGroupAndSkipsFaqs() {
+        RouteDecision first = router.route("小区停车位被占，物业不管");
+        assertEquals("pro-urban", first.groupId());
+        RouteDecision again = router.route("小区停车位被占，物业不管", Set.of("pro-urban"));
+        assertNotEquals("pro-urban", again.groupId());
+        assertTrue(again.ranking().stream().noneMatch(g -> g.groupId().equals("pro-urban")));
+        RouteDecision faq = router.route("怎么给人大代表留言？", Set.of("pro-social"));
+        assertNull(faq.faqId(), faq.reason());
+    }
+
+    @Test
+    void detectsTheAreaFromPlaceNames() {
+        RouteDecision d = router.route("桂花湾社区的路灯坏了");
+        assertEquals("area-huangzhou-1", d.areaGroupId());
+        assertEquals("pro-urban", d.groupId());
+        assertEquals("area-huangmei-2", router.route("柳林湖镇鲍家墩村的水渠堵了").areaGroupId());
+        assertNull(router.route("路灯坏了").areaGroupId());
+    }
+
+    @Test
+    void emptyAndNullTextAbstain() {
+        assertEquals(RouteDecision.Outcome.NONE, router.route("").outcome());
+        assertEquals(RouteDecision.Outcome.NONE, router.route(null).outcome());
+        assertEquals(RouteDecision.Outcome.NONE, router.route("   ").outcome());
+    }
+
+    @Test
+    void aVeryLongMessageStillRoutes() {
+        String longText = "我们这个小区是二十年前的老房子，".repeat(30) + "楼道灯全坏了，晚上老人上下楼摔了好几次。";
+        RouteDecision d = router.route(longText);
+        assertEquals("pro-urban", d.groupId(), d.reason());
+    }
+
+    @Test
+    void jsonLineHasTheContractFields() throws Exception {
+        JsonNode n = new ObjectMapper().readTree(RouteDecisions.toJson(router.route("桂花湾社区的路灯坏了")));
+        for (String f : new String[] {"text", "group", "faq", "score", "reason", "runnerUp", "area", "matched"}) {
+            assertTrue(n.has(f), f);
+        }
+        assertEquals("pro-urban", n.get("group").asText());
+        assertTrue(n.get("faq").isNull());
+        assertEquals("area-huangzhou-1", n.get("area").asText());
+        JsonNode none = new ObjectMapper().readTree(RouteDecisions.toJson(router.route("你好")));
+        assertTrue(none.get("group").isNull() && none.get("faq").isNull());
+        assertNotNull(none.get("reason").asText());
+    }
+}

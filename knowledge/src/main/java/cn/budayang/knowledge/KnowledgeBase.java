@@ -160,5 +160,4 @@ public final class KnowledgeBase {
         return "KnowledgeBase[" + groups.size() + " groups, " + stations.size() + " stations, " + deputies.size()
                 + " deputies, " + faqs.size() + " faqs]";
     }
-
 }

@@ -13,22 +13,31 @@ import java.util.Set;
 
 /**
  * Decides, for one constituent message, whether an FAQ answers it, which professional group should take it, or
- * neither.
+ * neither, and explains why.
  *
- * <p>Two in-memory Lucene indexes ({@link TermIndex}) are built from the knowledge: one entry per FAQ paraphrase and
- * FAQ tag, and one entry per professional-group keyword and description phrase. Both are searched with the
- * question's terms from {@link QuestionAnalyzer} and scored by coverage, not by raw BM25:
+ * <p>Two in-memory Lucene indexes ({@link TermIndex}, searched through an {@code IndexSearcher}) are built from the
+ * knowledge with {@link QuestionAnalyzer}: one entry per FAQ paraphrase, FAQ tag list and FAQ answer (fields bigram
+ * and word), and one entry per professional-group keyword and description phrase (bigram field; every keyword is also
+ * a concept of the synonym graph). Queries are IDF-weighted term overlaps, so scores are coverages, comparable across
+ * questions, unlike raw BM25:
  * <ul>
- *   <li>FAQ: similarity = harmonic mean of how much of the question a paraphrase explains and how much of the
- *   paraphrase the question contains (IDF-weighted); an FAQ answers only above {@link Settings#faqThreshold}, and a
- *   question with strong group evidence needs a higher similarity;</li>
- *   <li>groups: a keyword counts when the question contains it whole (directly or through a lexicon concept) or most
- *   of its bigrams; a group's score is the IDF mass of its matched keywords; the decision needs a minimum of evidence
- *   and reports the margin over the runner-up.</li>
+ *   <li><b>FAQ</b>: similarity = harmonic mean of how much of the question the FAQ explains (its paraphrases, tags and
+ *   answer together) and how much of its best paraphrase the question contains. An FAQ answers when the similarity
+ *   reaches {@code faqThreshold} (0.20) for a question (a question mark or cue such as 吗/怎么/能不能) or
+ *   {@code faqWithoutQuestionCue} (0.50) otherwise, and when no group has real evidence beyond the FAQ's own words
+ *   (法院 in "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
+ *   {@code faqOverGroupThreshold} (0.45).</li>
+ *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
+ *   through a lexicon concept (楼道灯 → 路灯), half its bigram coverage when it contains most of its bigrams, 0.6 of that
+ *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties. A group
+ *   is chosen when its evidence without weak context reaches {@code minGroupEvidence} (0.9, i.e. one whole keyword);
+ *   the reason reports the matched keywords, the runner-up and the margin.</li>
+ *   <li><b>Abstaining</b>: advertising markers without a complaint cue (@spam, e.g. 私聊/日结/代开) give NONE even when
+ *   keywords match (学区房); greetings, thanks and gibberish match no keyword and no FAQ well enough.</li>
  * </ul>
- * Spam and small-talk markers from the lexicon make the router abstain when no real evidence outweighs them.
+ * The area (area group) is detected separately from the place names of the area groups.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe; build one per knowledge snapshot.
  */
 public final class Router {
     private final KnowledgeBase base;
@@ -40,7 +49,10 @@ public final class Router {
     private final Map<String, String> areaByPlace;
     private final Map<String, List<String>> normalizedQuestions = new HashMap<>();
 
-    /** Tunable thresholds; {@link #DEFAULT} is what the product uses. */
+    /**
+     * Analysis fields and thresholds; {@link #DEFAULT} is what the product uses (calibrated on the dev set, checked on
+     * the held-out sets).
+     */
     record Settings(List<String> fields, double faqThreshold, double faqWithoutQuestionCue,
                     double faqOverGroupThreshold, double minGroupEvidence, double partialCoverage,
                     double descriptionFactor, double weakFactor, double answerFactor) {
@@ -49,16 +61,6 @@ public final class Router {
 
         Settings withFields(List<String> f) {
             return new Settings(f, faqThreshold, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
-                    partialCoverage, descriptionFactor, weakFactor, answerFactor);
-        }
-
-        Settings withAnswerFactor(double a) {
-            return new Settings(fields, faqThreshold, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
-                    partialCoverage, descriptionFactor, weakFactor, a);
-        }
-
-        Settings withFaqThreshold(double t) {
-            return new Settings(fields, t, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
                     partialCoverage, descriptionFactor, weakFactor, answerFactor);
         }
     }

@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.HashSet;
 import java.util.Set;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -116,13 +117,16 @@ final class ProofBot implements AutoCloseable {
         return in;
     }
 
+    static WeChatCredentials credentials() {
+        return new WeChatCredentials(TOKEN, FakeWeChatApi.DEFAULT_APP_ID, FakeWeChatApi.DEFAULT_APP_SECRET, AES_KEY);
+    }
+
     static BotConfig config(Path dataDir, FakeWeChatApi api, String noticeTemplateId) {
         return BotConfig.defaults()
                 .withHost("127.0.0.1")
                 .withPort(0)
                 .withDataDir(dataDir)
-                .withWeChat(new WeChatCredentials(TOKEN, FakeWeChatApi.DEFAULT_APP_ID,
-                        FakeWeChatApi.DEFAULT_APP_SECRET, AES_KEY), api.baseUrl())
+                .withWeChat(credentials(), api == null ? URI.create("http://127.0.0.1:9") : api.baseUrl())
                 .withAdminToken(ADMIN_TOKEN)
                 .withNoticeTemplateId(noticeTemplateId);
     }

@@ -46,7 +46,8 @@ import org.apache.lucene.util.CharsRefBuilder;
  *   function words (的, 了, 吗, 我们 ...) dropped, then overlapping {@link CJKBigramFilter} bigrams (a lone Han
  *   character stays a unigram);</li>
  *   <li>{@link #WORD}: the same normalisation, SmartCN word segmentation ({@link HMMChineseTokenizer}), its
- *   punctuation stop set, symbols dropped, lower case, {@link SynonymGraphFilter}, function words dropped.</li>
+ *   punctuation stop set, symbols dropped, lower case, {@link SynonymGraphFilter}, function words and left-over single
+ *   Han characters (医|保) dropped, concepts kept.</li>
  * </ul>
  * Measured on the dev set (see {@code RoutingEvaluationTest}): both fields together match FAQs best; SmartCN alone cuts
  * 学区 and 医保 apart and lets chit-chat reach FAQs; bigrams alone miss more FAQ paraphrases.
@@ -397,6 +398,7 @@ public final class QuestionAnalyzer {
             ts = new StopFilter(ts, WordBase.stopWords());
             ts = new SynonymGraphFilter(ts, synonyms, false);
             ts = new StopFilter(ts, FUNCTION_WORDS);
+            ts = new SingleCharFilter(ts);
             return new TokenStreamComponents(source, ts);
         }
 

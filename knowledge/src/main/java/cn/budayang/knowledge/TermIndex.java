@@ -43,6 +43,7 @@ import org.apache.lucene.store.ByteBuffersDirectory;
  */
 final class TermIndex {
     private static final String ORD = "ord";
+    static final int MAX_CLAUSES = 64;
     private static final FieldType TERMS_ONLY = new FieldType();
 
     static {
@@ -201,23 +202,33 @@ final class TermIndex {
         return known.get(field).containsKey(term);
     }
 
-    /** The {@code n} entries with the largest matched IDF mass for the query terms ({@code field → terms}). */
+    /**
+     * The {@code n} entries with the largest matched IDF mass for the query terms ({@code field → terms}). A long
+     * question is searched with its {@value #MAX_CLAUSES} rarest terms: the frequent ones change no ranking and cost the
+     * most to score.
+     */
     List<Hit> search(Map<String, Set<String>> query, int n) {
-        BooleanQuery.Builder b = new BooleanQuery.Builder();
-        int clauses = 0;
+        List<Known> terms = new ArrayList<>();
         for (String f : fields) {
+            Map<String, Known> byTerm = known.get(f);
             for (String t : query.getOrDefault(f, Set.of())) {
-                Known k = known.get(f).get(t);
-                if (k == null || clauses >= IndexSearcher.getMaxClauseCount()) {
-                    continue;
+                Known k = byTerm.get(t);
+                if (k != null) {
+                    terms.add(k);
                 }
-                Query q = new BoostQuery(new ConstantScoreQuery(new TermQuery(k.term(), k.states())), (float) k.weight());
-                b.add(q, BooleanClause.Occur.SHOULD);
-                clauses++;
             }
         }
-        if (clauses == 0) {
+        if (terms.isEmpty()) {
             return List.of();
+        }
+        if (terms.size() > MAX_CLAUSES) {
+            terms.sort((x, y) -> Double.compare(y.weight(), x.weight()));
+            terms = terms.subList(0, MAX_CLAUSES);
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        for (Known k : terms) {
+            Query q = new BoostQuery(new ConstantScoreQuery(new TermQuery(k.term(), k.states())), (float) k.weight());
+            b.add(q, BooleanClause.Occur.SHOULD);
         }
         try {
             TopDocs top = searcher.search(b.build(), n);

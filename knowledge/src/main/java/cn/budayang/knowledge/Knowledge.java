@@ -123,6 +123,14 @@ public final class Knowledge implements AutoCloseable {
         }
     }
 
+    /** How often {@link #startWatching()} checks the directory. */
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(2);
+
+    /** {@link #startWatching(Duration)} every {@link #DEFAULT_POLL_INTERVAL}. */
+    public void startWatching() {
+        startWatching(DEFAULT_POLL_INTERVAL);
+    }
+
     /**
      * Starts a daemon thread that checks the directory every {@code interval}; does nothing for the bundled sample
      * or when already watching.

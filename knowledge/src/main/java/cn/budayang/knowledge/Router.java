@@ -210,12 +210,6 @@ public final class Router {
                 ranking);
     }
 
-    /** The best FAQ regardless of thresholds (for evaluation), or null. */
-    String bestFaqId(String text) {
-        FaqMatch m = bestFaq(analyse(text == null ? "" : text));
-        return m == null ? null : m.faqId;
-    }
-
     /** The area group whose place name (an area-group keyword) appears in the text, preferring the longest name. */
     public String detectArea(String text) {
         String norm = QuestionAnalyzer.normalize(text);

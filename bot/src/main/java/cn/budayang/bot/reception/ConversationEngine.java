@@ -16,6 +16,7 @@ import cn.budayang.wechat.WeChatMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -139,18 +141,8 @@ public final class ConversationEngine {
         if (!now.isBefore(ticket.deadlineAt())) {
             Ticket t = ticket.escalated("system", "超过答复期限，督办", now);
             ch.put(t);
-            Set<String> notified = new LinkedHashSet<>();
-            for (String groupId : new String[] {ticket.groupId(), ticket.areaGroupId()}) {
-                if (groupId == null) {
-                    continue;
-                }
-                for (Deputy d : kb.deputiesOf(groupId)) {
-                    if (notified.add(d.id())) {
-                        deputyOpenId(state, d).ifPresent(openId -> ch.send(openId,
-                                Texts.escalation(t, group), t.id(), deputyLabel(d), "escalate"));
-                    }
-                }
-            }
+            groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group), t.id(), deputyLabel(d),
+                    "escalate"));
             ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
             return new Decision(null, ch.actions());
         }
@@ -159,10 +151,8 @@ public final class ConversationEngine {
         if (!ticket.reminded() && !now.isBefore(half)) {
             Ticket t = ticket.remindedAt(now);
             ch.put(t);
-            for (String deputyId : t.forwardedTo()) {
-                kb.deputy(deputyId).ifPresent(d -> deputyOpenId(state, d).ifPresent(openId ->
-                        ch.send(openId, Texts.reminder(t, group), t.id(), deputyLabel(d), "remind")));
-            }
+            eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.reminder(t, group), t.id(),
+                    deputyLabel(d), "remind"));
         }
         return new Decision(null, ch.actions());
     }
@@ -409,11 +399,8 @@ public final class ConversationEngine {
         Ticket t = open.withMessage(tm);
         ch.put(t);
         if (forwardToDeputies && tm.text() != null) {
-            KnowledgeBase kb = ch.state.knowledge();
-            for (String deputyId : t.forwardedTo()) {
-                kb.deputy(deputyId).ifPresent(d -> deputyOpenId(ch.state, d).ifPresent(openId ->
-                        ch.send(openId, Texts.followUp(t, tm.text()), t.id(), deputyLabel(d), "followup")));
-            }
+            eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.followUp(t, tm.text()), t.id(),
+                    deputyLabel(d), "followup"));
         }
         return Texts.followUpAdded(t);
     }
@@ -451,22 +438,11 @@ public final class ConversationEngine {
             Ticket reopened = t.rated(rating, TicketStatus.ESCALATED, Texts.ratingNote(rating) + "，重新督办");
             ch.put(reopened);
             ch.put(c.withRatingTicket(null).withOpenTicket(reopened.id()));
-            KnowledgeBase kb = ch.state.knowledge();
-            Set<String> notified = new LinkedHashSet<>();
-            for (String groupId : new String[] {t.groupId(), t.areaGroupId()}) {
-                if (groupId == null) {
-                    continue;
-                }
-                for (Deputy d : kb.deputiesOf(groupId)) {
-                    if (notified.add(d.id())) {
-                        deputyOpenId(ch.state, d).ifPresent(openId -> {
-                            ch.send(openId, Texts.reopened(reopened, Texts.ratingNote(rating)), t.id(),
-                                    deputyLabel(d), "escalate");
-                            ch.put(ch.conversation(openId).withForwarded(t.id(), true));
-                        });
-                    }
-                }
-            }
+            groupAndArea(ch, t, (d, openId) -> {
+                ch.send(openId, Texts.reopened(reopened, Texts.ratingNote(rating)), t.id(), deputyLabel(d),
+                        "escalate");
+                ch.put(ch.conversation(openId).withForwarded(t.id(), true));
+            });
             return Texts.reopenedToConstituent(reopened);
         }
         ch.put(t.rated(rating, TicketStatus.RATED, Texts.ratingNote(rating)));
@@ -561,18 +537,31 @@ public final class ConversationEngine {
         return Texts.bound(d.get(), groups);
     }
 
-    private String answer(Changes ch, String from, Deputy d, String ticketId, String text, Instant now) {
+    /** The open ticket a deputy acts on, or why they cannot. */
+    private record Target(Ticket ticket, String refusal) {
+    }
+
+    private static Target target(Changes ch, Deputy d, String ticketId) {
         Optional<Ticket> found = ch.ticket(ticketId);
         if (found.isEmpty()) {
-            return Texts.noSuchTicket(ticketId);
+            return new Target(null, Texts.noSuchTicket(ticketId));
         }
         Ticket t = found.get();
         if (!responsible(d, t)) {
-            return Texts.notYourGroup(t.id());
+            return new Target(null, Texts.notYourGroup(t.id()));
         }
         if (!t.status().open()) {
-            return Texts.alreadyClosed(t);
+            return new Target(null, Texts.alreadyClosed(t));
         }
+        return new Target(t, null);
+    }
+
+    private String answer(Changes ch, String from, Deputy d, String ticketId, String text, Instant now) {
+        Target target = target(ch, d, ticketId);
+        if (target.refusal() != null) {
+            return target.refusal();
+        }
+        Ticket t = target.ticket();
         boolean first = t.status() != TicketStatus.ANSWERED;
         Ticket answered = t.answered(new Answer(now, d.id(), d.name(), text));
         ch.put(answered);
@@ -586,44 +575,32 @@ public final class ConversationEngine {
         ch.put(constituent);
         ch.put(ch.conversation(from).withForwarded(t.id(), false));
         if (first) {
-            for (String other : t.forwardedTo()) {
-                if (other.equals(d.id())) {
-                    continue;
-                }
-                kb.deputy(other).ifPresent(o -> deputyOpenId(ch.state, o).ifPresent(openId -> {
+            eachDeputy(ch, t.forwardedTo(), (o, openId) -> {
+                if (!o.id().equals(d.id())) {
                     ch.send(openId, Texts.answeredByOther(t, d), t.id(), deputyLabel(o), "notify");
                     ch.put(ch.conversation(openId).withForwarded(t.id(), false));
-                }));
-            }
+                }
+            });
         }
         return Texts.answerRecorded(t);
     }
 
     private String claim(Changes ch, Deputy d, String ticketId, Instant now) {
-        Optional<Ticket> found = ch.ticket(ticketId);
-        if (found.isEmpty()) {
-            return Texts.noSuchTicket(ticketId);
+        Target target = target(ch, d, ticketId);
+        if (target.refusal() != null) {
+            return target.refusal();
         }
-        Ticket t = found.get();
-        if (!responsible(d, t)) {
-            return Texts.notYourGroup(t.id());
-        }
-        if (!t.status().open()) {
-            return Texts.alreadyClosed(t);
-        }
+        Ticket t = target.ticket();
         if (t.claimedBy() != null) {
             String who = ch.state.knowledge().deputy(t.claimedBy()).map(Deputy::name).orElse(t.claimedBy());
             return t.claimedBy().equals(d.id()) ? Texts.claimedAlready(t) : Texts.claimedByOther(t, who);
         }
-        Ticket claimed = t.claimed(d.id(), d.name(), now);
-        ch.put(claimed);
-        KnowledgeBase kb = ch.state.knowledge();
-        for (String other : t.forwardedTo()) {
-            if (!other.equals(d.id())) {
-                kb.deputy(other).ifPresent(o -> deputyOpenId(ch.state, o).ifPresent(openId ->
-                        ch.send(openId, Texts.claimedNotice(t, d), t.id(), deputyLabel(o), "notify")));
+        ch.put(t.claimed(d.id(), d.name(), now));
+        eachDeputy(ch, t.forwardedTo(), (o, openId) -> {
+            if (!o.id().equals(d.id())) {
+                ch.send(openId, Texts.claimedNotice(t, d), t.id(), deputyLabel(o), "notify");
             }
-        }
+        });
         ch.send(t.openId(), Texts.claimedToConstituent(t, d), t.id(), "群众", "notify");
         return Texts.claimRecorded(t);
     }
@@ -644,10 +621,7 @@ public final class ConversationEngine {
         Set<String> excluded = new LinkedHashSet<>(t.declined());
         excluded.add(t.groupId());
         Ticket declined = t.declinedBy(t.groupId(), d.name(), now);
-        for (String old : t.forwardedTo()) {
-            kb.deputy(old).ifPresent(o -> deputyOpenId(ch.state, o).ifPresent(openId ->
-                    ch.put(ch.conversation(openId).withForwarded(t.id(), false))));
-        }
+        eachDeputy(ch, t.forwardedTo(), (o, openId) -> ch.put(ch.conversation(openId).withForwarded(t.id(), false)));
         String next = nextGroup(ch.state.reroute(t.question(), excluded), excluded, kb);
         if (next == null) {
             Ticket escalated = declined.withForwardedTo(List.of()).escalated(d.name(),
@@ -686,6 +660,26 @@ public final class ConversationEngine {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Calls {@code action} with each listed deputy that can be reached at an openid. */
+    private static void eachDeputy(Changes ch, Collection<String> deputyIds, BiConsumer<Deputy, String> action) {
+        KnowledgeBase kb = ch.state.knowledge();
+        for (String id : deputyIds) {
+            kb.deputy(id).ifPresent(d -> deputyOpenId(ch.state, d).ifPresent(openId -> action.accept(d, openId)));
+        }
+    }
+
+    /** Calls {@code action} once for every deputy of the ticket's group and of its area group (督办 reaches all). */
+    private static void groupAndArea(Changes ch, Ticket t, BiConsumer<Deputy, String> action) {
+        KnowledgeBase kb = ch.state.knowledge();
+        Set<String> ids = new LinkedHashSet<>();
+        for (String groupId : new String[] {t.groupId(), t.areaGroupId()}) {
+            if (groupId != null) {
+                kb.deputiesOf(groupId).forEach(d -> ids.add(d.id()));
+            }
+        }
+        eachDeputy(ch, ids, action);
+    }
 
     private static Optional<Deputy> deputyOf(Changes ch, Conversation c) {
         KnowledgeBase kb = ch.state.knowledge();

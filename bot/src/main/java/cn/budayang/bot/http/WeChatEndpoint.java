@@ -1,6 +1,7 @@
 package cn.budayang.bot.http;
 
 import cn.budayang.bot.reception.Reception;
+import cn.budayang.bot.reception.Reply;
 import cn.budayang.wechat.WeChatMessage;
 import cn.budayang.wechat.WeChatProtocol;
 import cn.budayang.wechat.WeChatProtocol.Inbound;
@@ -117,7 +118,7 @@ final class WeChatEndpoint {
             }
         }, budgetNanos, TimeUnit.NANOSECONDS);
 
-        CompletableFuture<Optional<String>> reply;
+        CompletableFuture<Optional<Reply>> reply;
         try {
             reply = CompletableFuture.supplyAsync(() -> reception.receive(message), appExecutor)
                     .thenCompose(f -> Objects.requireNonNull(f, "Reception.receive returned null"));
@@ -140,14 +141,17 @@ final class WeChatEndpoint {
         return out;
     }
 
-    private Response passiveReply(Inbound inbound, Optional<String> text) {
-        if (text.isEmpty() || text.get().isBlank()) {
+    private Response passiveReply(Inbound inbound, Optional<Reply> reply) {
+        if (reply.isEmpty() || reply.get() instanceof Reply.Text t && t.content().isBlank()) {
             return Response.SUCCESS;
         }
         WeChatMessage message = inbound.message();
+        long now = clock.instant().getEpochSecond();
         try {
-            String xml = protocol.encodeReply(
-                    WeChatReply.text(message, text.get(), clock.instant().getEpochSecond()), inbound.encrypted());
+            WeChatReply out = reply.get() instanceof Reply.Text t
+                    ? WeChatReply.text(message, t.content(), now)
+                    : new WeChatReply.TransferCustomerService(message.fromUser(), message.toUser(), now, null);
+            String xml = protocol.encodeReply(out, inbound.encrypted());
             return Response.xml(xml).onUndelivered(() -> reception.replyMissed(message));
         } catch (RuntimeException e) {
             log.error("cannot encode the passive reply for {}; answered success", message.dedupKey(), e);

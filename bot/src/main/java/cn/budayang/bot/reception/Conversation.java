@@ -22,6 +22,7 @@ import java.util.List;
  * @param ticketIds        the constituent's tickets, newest last (at most {@value #MAX_TICKETS})
  * @param forwarded        for deputies: open tickets forwarded to them
  * @param pending          attachments (images, voice) sent before any ticket, joined to the next ticket
+ * @param lastAnswered     the constituent's last question an FAQ answered, for 转代表
  */
 public record Conversation(
         String openId,
@@ -35,7 +36,8 @@ public record Conversation(
         boolean subscribed,
         List<String> ticketIds,
         List<String> forwarded,
-        List<TicketMessage> pending) {
+        List<TicketMessage> pending,
+        String lastAnswered) {
 
     public static final int MAX_TICKETS = 20;
     public static final int MAX_PENDING = 9;
@@ -53,13 +55,14 @@ public record Conversation(
     }
 
     public static Conversation fresh(String openId) {
-        return new Conversation(openId, null, null, null, null, null, null, 0, true, List.of(), List.of(), List.of());
+        return new Conversation(openId, null, null, null, null, null, null, 0, true, List.of(), List.of(), List.of(),
+                null);
     }
 
     /** A message arrived from this openid: the 48-hour window opens again with a full quota. */
     public Conversation inbound(Instant now) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, now, 0, true,
-                ticketIds, forwarded, pending);
+                ticketIds, forwarded, pending, lastAnswered);
     }
 
     /**
@@ -75,37 +78,37 @@ public record Conversation(
 
     public Conversation sent() {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow + 1, subscribed, ticketIds, forwarded, pending);
+                sentInWindow + 1, subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withStation(String station, String area) {
         return new Conversation(openId, station, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending);
+                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withArea(String area) {
         return new Conversation(openId, stationId, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending);
+                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withDeputy(String deputy) {
         return new Conversation(openId, stationId, areaGroupId, deputy, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending);
+                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withOpenTicket(String ticketId) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending);
+                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withRatingTicket(String ticketId) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ticketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending);
+                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation unsubscribed() {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, false, ticketIds, forwarded, pending);
+                sentInWindow, false, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withTicket(String ticketId) {
@@ -115,7 +118,7 @@ public record Conversation(
             ids = ids.subList(ids.size() - MAX_TICKETS, ids.size());
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ids, forwarded, List.of());
+                sentInWindow, subscribed, ids, forwarded, List.of(), lastAnswered);
     }
 
     public Conversation withForwarded(String ticketId, boolean add) {
@@ -129,7 +132,12 @@ public record Conversation(
             f.remove(ticketId);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, List.copyOf(f), pending);
+                sentInWindow, subscribed, ticketIds, List.copyOf(f), pending, lastAnswered);
+    }
+
+    public Conversation withLastAnswered(String question) {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                sentInWindow, subscribed, ticketIds, forwarded, pending, question);
     }
 
     public Conversation withPending(TicketMessage m) {
@@ -138,6 +146,6 @@ public record Conversation(
             p.add(m);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, p);
+                sentInWindow, subscribed, ticketIds, forwarded, p, lastAnswered);
     }
 }

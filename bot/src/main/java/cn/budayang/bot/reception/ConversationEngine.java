@@ -13,8 +13,11 @@ import cn.budayang.knowledge.RouteDecision;
 import cn.budayang.knowledge.Station;
 import cn.budayang.wechat.WeChatMessage;
 
+import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -42,7 +45,20 @@ public final class ConversationEngine {
     private static final Pattern ANSWER = Pattern.compile("^#\\s*(\\d+)\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
     private static final Pattern CLAIM = Pattern.compile("^认领\\s*#?\\s*(\\d+)$");
     private static final Pattern DECLINE = Pattern.compile("^非本组\\s*#?\\s*(\\d+)\\s*(.*)$", Pattern.DOTALL);
-    private static final Pattern RATING = Pattern.compile("^([123])(?:\\s|[,，。.、]|$)(.*)$", Pattern.DOTALL);
+    private static final Pattern RATING = Pattern.compile(
+            "^(?:([123])|(非常满意|基本满意|很不满意|非常不满意|不满意|满意))(?:\\s|[,，。.、!！:：]|$)(.*)$", Pattern.DOTALL);
+    private static final Pattern SUPPLEMENT = Pattern.compile("^补充\\s*#?\\s*(\\d+)\\s*[:：,，]?\\s*(.+)$",
+            Pattern.DOTALL);
+    private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
+    private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
+    private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
+    /** Duty staff answer 人工 on working days 9:00–17:30 (as the FAQ tells constituents). */
+    private static final LocalTime DUTY_START = LocalTime.of(9, 0);
+    private static final LocalTime DUTY_END = LocalTime.of(17, 30);
+    /** A constituent may urge (催办) a ticket once a day. */
+    private static final Duration URGE_INTERVAL = Duration.ofHours(24);
+    /** Where 民生实事 suggestions go when their text names no group's subject: the group that follows budgets. */
+    static final String MINSHENG_FALLBACK_GROUP = "pro-finance";
     /** What a deputy may say without it being taken for an answer. */
     private static final Pattern ACKNOWLEDGEMENT = Pattern.compile(
             "^(好的?|好嘞|收到|嗯+|ok|谢谢.*|感谢.*|辛苦了?|明白了?|知道了|你好|您好|在吗)[!！。.~～]*$",
@@ -56,10 +72,17 @@ public final class ConversationEngine {
         this.answerDeadline = answerDeadline;
     }
 
-    /** The reply to send back passively (null: answer {@code success}) and what to store and send. */
-    public record Decision(String reply, List<Action> actions) {
+    /**
+     * The reply to send back passively (null: answer {@code success}), whether to hand the message to WeChat's
+     * customer-service desk instead (人工), and what to store and send.
+     */
+    public record Decision(String reply, List<Action> actions, boolean transferToAgent) {
         public Decision {
             actions = List.copyOf(actions);
+        }
+
+        public Decision(String reply, List<Action> actions) {
+            this(reply, actions, false);
         }
     }
 
@@ -77,6 +100,12 @@ public final class ConversationEngine {
             c = c.inbound(now);
         }
         ch.put(c);
+        if (message instanceof WeChatMessage.Text t && normalize(t.content()).equals("人工")) {
+            if (onDuty(now)) {
+                return new Decision(null, ch.actions(), true);
+            }
+            return new Decision(Texts.OFF_DUTY, ch.actions());
+        }
         String reply = dispatch(ch, from, message, route, now);
         return new Decision(reply, ch.actions());
     }
@@ -157,6 +186,14 @@ public final class ConversationEngine {
         return new Decision(null, ch.actions());
     }
 
+    static boolean onDuty(Instant now) {
+        ZonedDateTime local = now.atZone(Texts.ZONE);
+        DayOfWeek day = local.getDayOfWeek();
+        LocalTime time = local.toLocalTime();
+        return day != DayOfWeek.SATURDAY && day != DayOfWeek.SUNDAY && !time.isBefore(DUTY_START)
+                && time.isBefore(DUTY_END);
+    }
+
     // ---------------------------------------------------------------- text
 
     private String onText(Changes ch, String from, String raw, RouteDecision route, Instant now, TicketMessage tm) {
@@ -182,6 +219,24 @@ public final class ConversationEngine {
         if (text.equals("帮助") || text.equals("菜单") || text.equalsIgnoreCase("help")) {
             return Texts.HELP;
         }
+        if ((m = SUPPLEMENT.matcher(text)).matches()) {
+            return supplement(ch, from, m.group(1), new TicketMessage(now, tm.kind(), m.group(2).strip(),
+                    tm.mediaId(), tm.url()));
+        }
+        if ((m = WITHDRAW.matcher(text)).matches()) {
+            return withdraw(ch, from, m.group(1), now);
+        }
+        if ((m = URGE.matcher(text)).matches()) {
+            return urge(ch, from, m.group(1), now);
+        }
+        if ((m = MINSHENG.matcher(text)).matches()) {
+            String suggestion = m.group(1).strip();
+            return minsheng(ch, from, text, new TicketMessage(now, tm.kind(), text, tm.mediaId(), tm.url()),
+                    ch.state.route(suggestion), now);
+        }
+        if (text.equals("转代表") || text.equals("转人工")) {
+            return toDeputies(ch, from, now);
+        }
         Optional<Deputy> deputy = deputyOf(ch, c);
         if (deputy.isPresent()) {
             Optional<String> deputyReply = onDeputyText(ch, from, deputy.get(), text, now);
@@ -190,7 +245,7 @@ public final class ConversationEngine {
             }
         }
         if (c.ratingTicketId() != null && (m = RATING.matcher(text)).matches()) {
-            return rate(ch, from, c.ratingTicketId(), Integer.parseInt(m.group(1)), m.group(2), now);
+            return rate(ch, from, c.ratingTicketId(), satisfaction(m.group(1), m.group(2)), m.group(3), now);
         }
         if (route != null && route.areaGroupId() != null && c.stationId() == null) {
             c = c.withArea(route.areaGroupId());
@@ -200,7 +255,9 @@ public final class ConversationEngine {
         RouteDecision.Outcome outcome = route == null ? RouteDecision.Outcome.NONE : route.outcome();
         switch (outcome) {
             case FAQ:
-                return ch.state.knowledge().faq(route.faqId()).map(f -> f.answer()).orElse(Texts.HELP);
+                ch.put(c.withLastAnswered(text));
+                return ch.state.knowledge().faq(route.faqId()).map(f -> Texts.faqAnswer(f.answer()))
+                        .orElse(Texts.HELP);
             case GROUP:
                 if (open.isPresent()) {
                     return followUp(ch, open.get(), tm, true);
@@ -259,6 +316,112 @@ public final class ConversationEngine {
         t = forward(ch, t, now);
         ch.put(c.withTicket(id));
         return Texts.ticketAccepted(t, groupName(kb, t.groupId()), answerDeadline);
+    }
+
+    private static int satisfaction(String digit, String word) {
+        if (digit != null) {
+            return Integer.parseInt(digit);
+        }
+        return switch (word) {
+            case "满意", "非常满意" -> 1;
+            case "基本满意" -> 2;
+            default -> 3;
+        };
+    }
+
+    /** The constituent's own ticket by number, or null. */
+    private static Ticket own(Changes ch, String from, String id) {
+        return ch.ticket(id).filter(t -> t.openId().equals(from)).orElse(null);
+    }
+
+    /** 补充: adds to one of the constituent's tickets by number, and tells its deputies. */
+    private String supplement(Changes ch, String from, String id, TicketMessage tm) {
+        Ticket t = own(ch, from, id);
+        if (t == null) {
+            return Texts.noSuchTicket(id);
+        }
+        if (!t.status().open()) {
+            return Texts.closedSupplement(t);
+        }
+        return followUp(ch, t, tm, true);
+    }
+
+    /** 撤回: only a ticket still under admission can be withdrawn; assigned ones take a 补充 instead. */
+    private String withdraw(Changes ch, String from, String id, Instant now) {
+        Ticket t = own(ch, from, id);
+        if (t == null) {
+            return Texts.noSuchTicket(id);
+        }
+        if (t.status() != TicketStatus.ADMITTED) {
+            return Texts.cannotWithdraw(t);
+        }
+        ch.put(t.withStatus(TicketStatus.CLOSED, "withdraw", "constituent", "群众撤回", now));
+        Conversation c = ch.conversation(from);
+        if (id.equals(c.openTicketId())) {
+            ch.put(c.withOpenTicket(null));
+        }
+        return Texts.withdrawn(t);
+    }
+
+    /** 催办: reminds the deputies of an unanswered ticket, at most once a day. */
+    private String urge(Changes ch, String from, String number, Instant now) {
+        Conversation c = ch.conversation(from);
+        String id = number != null ? number
+                : c.ticketIds().isEmpty() ? null : c.ticketIds().get(c.ticketIds().size() - 1);
+        Ticket t = id == null ? null : own(ch, from, id);
+        if (t == null) {
+            return id == null ? Texts.NO_TICKETS : Texts.noSuchTicket(id);
+        }
+        if (t.status() != TicketStatus.ASSIGNED && t.status() != TicketStatus.ESCALATED) {
+            return Texts.cannotUrge(t);
+        }
+        Optional<Ticket.HistoryEntry> last = t.history().stream().filter(h -> h.event().equals("urge"))
+                .reduce((a, b) -> b);
+        if (last.isPresent() && now.isBefore(last.get().at().plus(URGE_INTERVAL))) {
+            return Texts.urgedAlready(t, last.get().at());
+        }
+        Ticket urged = t.noted("urge", "constituent", "群众催办", now);
+        ch.put(urged);
+        String group = groupName(ch.state.knowledge(), t.groupId());
+        eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.urged(urged, group), t.id(),
+                deputyLabel(d), "remind"));
+        return Texts.urgeRecorded(t);
+    }
+
+    /** 民生实事: a suggestion for the yearly livelihood projects always becomes a ticket of its own. */
+    private String minsheng(Changes ch, String from, String text, TicketMessage tm, RouteDecision suggestion,
+                            Instant now) {
+        String group = bestGroup(suggestion);
+        RouteDecision route = new RouteDecision(text, RouteDecision.Outcome.GROUP, null,
+                group == null ? MINSHENG_FALLBACK_GROUP : group, suggestion.score(), "民生实事建议",
+                suggestion.runnerUp(), suggestion.areaGroupId(), suggestion.matchedTerms(), suggestion.ranking());
+        return newTicket(ch, from, text, tm, route, now);
+    }
+
+    /** 转代表: the question the FAQ answered did not fit; it becomes a ticket for the deputies. */
+    private String toDeputies(Changes ch, String from, Instant now) {
+        Conversation c = ch.conversation(from);
+        if (c.lastAnswered() == null) {
+            return Texts.NOTHING_TO_TRANSFER;
+        }
+        RouteDecision r = ch.state.route(c.lastAnswered());
+        String group = bestGroup(r);
+        if (group == null) {
+            return Texts.NEEDS_DETAIL;
+        }
+        ch.put(c.withLastAnswered(null));
+        RouteDecision route = new RouteDecision(c.lastAnswered(), RouteDecision.Outcome.GROUP, null, group,
+                r.score(), "转代表", r.runnerUp(), r.areaGroupId(), r.matchedTerms(), r.ranking());
+        return newTicket(ch, from, c.lastAnswered(), new TicketMessage(now, "text", c.lastAnswered(), null, null),
+                route, now);
+    }
+
+    /** The routed group, or the best-ranked group with any evidence, or null. */
+    private static String bestGroup(RouteDecision r) {
+        if (r.outcome() == RouteDecision.Outcome.GROUP) {
+            return r.groupId();
+        }
+        return r.ranking().stream().filter(g -> g.score() > 0).map(GroupScore::groupId).findFirst().orElse(null);
     }
 
     /** 审核准入 refuses advertising and scams: the ticket is kept as rejected, nobody is bothered with it. */

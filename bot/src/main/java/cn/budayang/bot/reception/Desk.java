@@ -78,7 +78,7 @@ public final class Desk implements Reception {
     }
 
     @Override
-    public CompletableFuture<Optional<String>> receive(WeChatMessage message) {
+    public CompletableFuture<Optional<Reply>> receive(WeChatMessage message) {
         Knowledge.Snapshot snapshot = knowledge.get();
         String text = textOf(message);
         CompletableFuture<RouteDecision> routed = text == null
@@ -87,18 +87,21 @@ public final class Desk implements Reception {
         return routed.thenCompose(route -> store.write(s -> handle(s, snapshot, message, route)))
                 .thenApply(outcome -> {
                     outbox.wake(outcome.outboxIds());
-                    return Optional.ofNullable(outcome.reply());
+                    return outcome.reply();
                 });
     }
 
-    private record Outcome(String reply, List<Long> outboxIds) {
+    private record Outcome(Optional<Reply> reply, List<Long> outboxIds) {
+    }
+
+    private record Ticked(int changed, List<Long> outboxIds) {
     }
 
     private Outcome handle(Store s, Knowledge.Snapshot snapshot, WeChatMessage message, RouteDecision route) {
         String key = message.dedupKey();
         Optional<Processed> seen = s.processed().get(key);
         if (seen.isPresent()) {
-            return new Outcome(seen.get().replyByOutbox() ? null : seen.get().reply(), List.of());
+            return new Outcome(seen.get().passive(), List.of());
         }
         Instant now = clock.instant();
         List<Long> created = new ArrayList<>();
@@ -107,8 +110,9 @@ public final class Desk implements Reception {
         }
         ConversationEngine.Decision decision = engine.handle(new StoreState(s, snapshot), message, route, now);
         created.addAll(apply(s, decision.actions(), now));
-        s.processed().put(key, new Processed(decision.reply(), now, false));
-        return new Outcome(decision.reply(), created);
+        Processed p = new Processed(decision.reply(), now, false, decision.transferToAgent());
+        s.processed().put(key, p);
+        return new Outcome(p.passive(), created);
     }
 
     private List<Long> apply(Store s, List<Action> actions, Instant now) {
@@ -183,10 +187,10 @@ public final class Desk implements Reception {
                     log.debug("event=dedup_prune count={}", pruned);
                 }
             }
-            return new Outcome(String.valueOf(changed), created);
-        }).thenApply(o -> {
-            outbox.wake(o.outboxIds());
-            return Integer.parseInt(o.reply());
+            return new Ticked(changed, created);
+        }).thenApply(t -> {
+            outbox.wake(t.outboxIds());
+            return t.changed();
         });
     }
 
@@ -252,6 +256,11 @@ public final class Desk implements Reception {
         @Override
         public String nextTicketId() {
             return String.valueOf(1000 + s.next("ticket"));
+        }
+
+        @Override
+        public RouteDecision route(String text) {
+            return snapshot.router().route(text);
         }
 
         @Override

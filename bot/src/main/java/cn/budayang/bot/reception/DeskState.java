@@ -23,6 +23,9 @@ public interface DeskState {
     /** A new ticket number. */
     String nextTicketId();
 
+    /** Routes a text the engine picked out itself (a 民生实事 suggestion, an earlier question). */
+    RouteDecision route(String text);
+
     /** Routes {@code text} again, never to the excluded groups and never to an FAQ (used when a group declines). */
     RouteDecision reroute(String text, Set<String> excludedGroups);
 }

@@ -17,12 +17,12 @@ public interface Reception {
     /**
      * Accepts a message.
      *
-     * @return a future of the passive reply text for the sender, or empty when the answer is {@code success}
+     * @return a future of the passive reply for the sender, or empty when the answer is {@code success}
      *     (nothing to say, or the reply goes by customer-service message). Completes exceptionally only when the
      *     message could not be stored; the caller then answers 503 (nothing acknowledged) and WeChat's retry gets
      *     another try.
      */
-    CompletableFuture<Optional<String>> receive(WeChatMessage message);
+    CompletableFuture<Optional<Reply>> receive(WeChatMessage message);
 
     /**
      * Tells the desk that the passive reply for {@code message} did not reach WeChat in time (the webhook answered

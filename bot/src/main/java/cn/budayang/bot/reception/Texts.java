@@ -40,6 +40,13 @@ final class Texts {
 
     static final String BIND_HOWTO = "人大代表请发送“绑定 绑定码”（绑定码由人大常委会代表工作部门提供），绑定后群众留言会转到您的微信。";
 
+    static final String OFF_DUTY = "现在是非工作时间，值班工作人员在工作日 9:00—17:30 接入。"
+            + "您可以直接发送文字留言，我们会生成编号转交代表，非工作时间的留言在下一个工作日处理。";
+
+    static final String NOTHING_TO_TRANSFER = "请直接发送您要反映的问题，写清楚地点、经过和诉求，我们会转交对口的代表小组。";
+
+    static final String NEEDS_DETAIL = "为了转给合适的代表小组，请再具体说说您遇到的问题（地点、经过、诉求），我们会生成留言编号转交代表。";
+
     private static final Pattern THANKS = Pattern.compile("谢|感谢|辛苦|thank", Pattern.CASE_INSENSITIVE);
     private static final Pattern GREETING = Pattern.compile("^(你好|您好|在吗|在不在|哈喽|hello|hi|早上好|晚上好|下午好|中午好)",
             Pattern.CASE_INSENSITIVE);
@@ -63,6 +70,42 @@ final class Texts {
         return "您的留言已受理，编号 #" + t.id() + "，已交办给“" + groupName + "”。\n"
                 + "代表答复后会第一时间在这里转告您，答复时限为" + hours(deadline) + "。\n"
                 + "补充情况可直接继续发送（文字、图片都可以）；发送“进度 " + t.id() + "”随时查询，发送“新问题”另起一条留言。";
+    }
+
+    /** An FAQ answer, with the way out when it does not fit. */
+    static String faqAnswer(String answer) {
+        return answer + "\n（如果没有解答您的问题，回复“转代表”转给代表处理。）";
+    }
+
+    static String closedSupplement(Ticket t) {
+        return "留言 #" + t.id() + " 已经" + t.status().label() + "。如果问题又出现了，请直接发送新的留言，并注明原留言编号 "
+                + t.id() + "。";
+    }
+
+    static String cannotWithdraw(Ticket t) {
+        return "留言 #" + t.id() + " 已经交办，不能撤回。需要补充情况的，请发送“补充 " + t.id() + " 补充内容”；"
+                + "问题已经自行解决的，也请用“补充”说明，代表会据此结束办理。";
+    }
+
+    static String withdrawn(Ticket t) {
+        return "留言 #" + t.id() + " 已撤回。需要时可以重新提交。";
+    }
+
+    static String cannotUrge(Ticket t) {
+        return "留言 #" + t.id() + " 当前状态为“" + t.status().label() + "”，不需要催办。发送“进度 " + t.id() + "”可查看详情。";
+    }
+
+    static String urgedAlready(Ticket t, Instant at) {
+        return "留言 #" + t.id() + " 已于" + TIME.format(at) + "催办过，代表会尽快答复，请耐心等待。";
+    }
+
+    static String urgeRecorded(Ticket t) {
+        return "已催办留言 #" + t.id() + "，负责的代表会收到提醒。超过答复期限仍未答复的留言会自动督办。";
+    }
+
+    static String urged(Ticket t, String groupName) {
+        return "【催办 · 留言 #" + t.id() + "】群众催问交办给" + groupName + "的留言，请尽快答复。内容："
+                + preview(t.question()) + "\n回复“#" + t.id() + " 答复内容”即可答复。";
     }
 
     static String rejected(Ticket t) {
@@ -103,8 +146,8 @@ final class Texts {
 
     static String relay(Ticket t, Deputy d, String groupName, String text) {
         return "【代表答复 · 留言 #" + t.id() + "】\n" + d.name() + "代表（" + groupName + "）：\n" + text + "\n\n"
-                + "问题解决了吗？请回复数字评价：1 满意，2 基本满意，3 不满意。"
-                + "如果问题还没有解决，请在数字后加“未解决”，例如“2 未解决”，我们会继续督办。";
+                + "问题解决了吗？请回复评价：1 满意，2 基本满意，3 不满意（也可以直接回复“满意”等，并补充一句理由）。"
+                + "如果问题还没有解决，请在后面加“未解决”，例如“2 未解决”，我们会继续督办。";
     }
 
     static String answerRecorded(Ticket t) {

@@ -22,7 +22,8 @@ public final class Lifecycle {
     private static final Map<TicketStatus, Set<TicketStatus>> ALLOWED = new EnumMap<>(TicketStatus.class);
 
     static {
-        ALLOWED.put(ADMITTED, EnumSet.of(ASSIGNED, REJECTED));
+        // withdrawn by the constituent while still under admission
+        ALLOWED.put(ADMITTED, EnumSet.of(ASSIGNED, REJECTED, CLOSED));
         // re-assignment (非本组) keeps a ticket assigned; an answer may come before or after escalation
         ALLOWED.put(ASSIGNED, EnumSet.of(ASSIGNED, ANSWERED, ESCALATED, CLOSED));
         ALLOWED.put(ESCALATED, EnumSet.of(ASSIGNED, ANSWERED, CLOSED));

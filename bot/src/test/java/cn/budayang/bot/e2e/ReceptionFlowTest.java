@@ -170,6 +170,16 @@ class ReceptionFlowTest {
     }
 
     @Test
+    void humanHelpOnDutyHandsTheMessageToTheCustomerServiceDeskInBothModes() {
+        try (BotHarness bot = new BotHarness(data)) {
+            String plain = bot.post(bot.signer.plaintext(bot.textXml(CITIZEN, "人工"))).body();
+            assertTrue(plain.contains("<MsgType><![CDATA[transfer_customer_service]]></MsgType>"), plain);
+            String safe = bot.signer.openReply(bot.post(bot.signer.safe(bot.textXml(CITIZEN, "人工"))).body());
+            assertTrue(safe.contains("transfer_customer_service"), safe);
+        }
+    }
+
+    @Test
     void badSignatureIs403AndMalformedXmlIs400AndTheServerStaysHealthy() {
         try (BotHarness bot = new BotHarness(data)) {
             SignedRequests.Request good = bot.signer.plaintext(bot.textXml(CITIZEN, "你好"));

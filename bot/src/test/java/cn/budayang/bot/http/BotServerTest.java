@@ -1,5 +1,7 @@
 package cn.budayang.bot.http;
 
+import cn.budayang.bot.reception.Reply;
+
 import cn.budayang.bot.config.BotConfig;
 import cn.budayang.bot.http.Fixtures.FakeAdminQueries;
 import cn.budayang.bot.http.Fixtures.FakeReception;
@@ -115,7 +117,7 @@ class BotServerTest {
     @Test
     void slowReceptionIsAnsweredSuccessWithinTheBudget() throws Exception {
         FakeReception reception = new FakeReception();
-        CompletableFuture<Optional<String>> never = new CompletableFuture<>();
+        CompletableFuture<Optional<Reply>> never = new CompletableFuture<>();
         reception.answer = m -> never;
         int port = start(Fixtures.config(false, null).withReplyBudget(Duration.ofMillis(300)), reception);
         SignedRequests.Request push = Fixtures.signed().plaintext(Fixtures.textXml("在吗"));

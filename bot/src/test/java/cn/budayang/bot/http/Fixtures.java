@@ -2,6 +2,7 @@ package cn.budayang.bot.http;
 
 import cn.budayang.bot.config.BotConfig;
 import cn.budayang.bot.reception.Reception;
+import cn.budayang.bot.reception.Reply;
 import cn.budayang.bot.ticket.AdminQueries;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.TicketQuery;
@@ -154,17 +155,17 @@ final class Fixtures {
     static final class FakeReception implements Reception {
         final List<WeChatMessage> received = new CopyOnWriteArrayList<>();
         final List<WeChatMessage> missed = new CopyOnWriteArrayList<>();
-        volatile Function<WeChatMessage, CompletableFuture<Optional<String>>> answer =
+        volatile Function<WeChatMessage, CompletableFuture<Optional<Reply>>> answer =
                 m -> CompletableFuture.completedFuture(Optional.empty());
 
         static FakeReception replying(String text) {
             FakeReception r = new FakeReception();
-            r.answer = m -> CompletableFuture.completedFuture(Optional.of(text));
+            r.answer = m -> CompletableFuture.completedFuture(Optional.of(Reply.text(text)));
             return r;
         }
 
         @Override
-        public CompletableFuture<Optional<String>> receive(WeChatMessage message) {
+        public CompletableFuture<Optional<Reply>> receive(WeChatMessage message) {
             received.add(message);
             return answer.apply(message);
         }

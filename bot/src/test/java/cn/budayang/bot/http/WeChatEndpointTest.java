@@ -1,5 +1,7 @@
 package cn.budayang.bot.http;
 
+import cn.budayang.bot.reception.Reply;
+
 import cn.budayang.bot.http.Fixtures.FakeAdminQueries;
 import cn.budayang.bot.http.Fixtures.FakeReception;
 import cn.budayang.bot.http.Fixtures.Resp;
@@ -219,7 +221,7 @@ class WeChatEndpointTest {
     @Test
     void slowReceptionGetsSuccessAtTheBudgetAndReplyMissedOnce() {
         FakeReception reception = new FakeReception();
-        CompletableFuture<Optional<String>> slow = new CompletableFuture<>();
+        CompletableFuture<Optional<Reply>> slow = new CompletableFuture<>();
         reception.answer = m -> slow;
         EmbeddedChannel ch = channel(false, reception);
         assertNull(post(ch, signed.plaintext(Fixtures.textXml("hi"))), "nothing before the budget");
@@ -236,7 +238,7 @@ class WeChatEndpointTest {
         assertEquals("success", r.body());
         assertEquals(1, reception.missed.size());
 
-        slow.complete(Optional.of("late reply"));
+        slow.complete(Optional.of(Reply.text("late reply")));
         ch.runPendingTasks();
         assertNull(next(ch), "a late reply writes nothing");
         assertEquals(1, reception.missed.size());
@@ -247,13 +249,13 @@ class WeChatEndpointTest {
     @Test
     void replyJustInsideTheBudgetIsSentAndTheTimerDoesNothing() {
         FakeReception reception = new FakeReception();
-        CompletableFuture<Optional<String>> slow = new CompletableFuture<>();
+        CompletableFuture<Optional<Reply>> slow = new CompletableFuture<>();
         reception.answer = m -> slow;
         EmbeddedChannel ch = channel(false, reception);
         post(ch, signed.plaintext(Fixtures.textXml("hi")));
         ch.advanceTimeBy(BUDGET.toMillis() - 10, TimeUnit.MILLISECONDS);
         ch.runScheduledPendingTasks();
-        slow.complete(Optional.of("准时"));
+        slow.complete(Optional.of(Reply.text("准时")));
         Resp r = next(ch);
         assertEquals("准时", xml(r.body()).get("Content"));
         ch.advanceTimeBy(1, TimeUnit.SECONDS);
@@ -288,12 +290,12 @@ class WeChatEndpointTest {
     @Test
     void replyThatCannotBeWrittenIsReportedMissed() {
         FakeReception reception = new FakeReception();
-        CompletableFuture<Optional<String>> slow = new CompletableFuture<>();
+        CompletableFuture<Optional<Reply>> slow = new CompletableFuture<>();
         reception.answer = m -> slow;
         EmbeddedChannel ch = channel(false, reception);
         post(ch, signed.plaintext(Fixtures.textXml("hi")));
         ch.close(); // WeChat gave up on the connection
-        slow.complete(Optional.of("too late for this connection"));
+        slow.complete(Optional.of(Reply.text("too late for this connection")));
         ch.runPendingTasks();
         assertEquals(1, reception.missed.size());
         ch.advanceTimeBy(BUDGET.toMillis(), TimeUnit.MILLISECONDS);
@@ -305,14 +307,14 @@ class WeChatEndpointTest {
     @Test
     void pipelinedRequestsAreAnsweredInOrder() {
         FakeReception reception = new FakeReception();
-        CompletableFuture<Optional<String>> slow = new CompletableFuture<>();
+        CompletableFuture<Optional<Reply>> slow = new CompletableFuture<>();
         reception.answer = m -> slow;
         EmbeddedChannel ch = channel(false, reception);
         SignedRequests.Request push = signed.plaintext(Fixtures.textXml("hi"));
         ch.writeInbound(request(HttpMethod.POST, "/wechat?" + push.query(), push.body()));
         ch.writeInbound(Fixtures.get("/healthz"));
         assertNull(next(ch), "the health answer waits for the push answer");
-        slow.complete(Optional.of("先到先答"));
+        slow.complete(Optional.of(Reply.text("先到先答")));
         assertEquals("先到先答", xml(next(ch).body()).get("Content"));
         Resp health = next(ch);
         assertEquals(200, health.status());

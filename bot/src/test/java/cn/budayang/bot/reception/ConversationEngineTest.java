@@ -277,6 +277,82 @@ class ConversationEngineTest {
     }
 
     @Test
+    void ratingWordsWorkLikeDigitsAndMayCarryAReason() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        say(YU, "#1001 已安排疏通");
+        assertTrue(say(CITIZEN, "基本满意，就是慢了点").contains("感谢"));
+        assertEquals(2, state.tickets.get("1001").rating().satisfaction());
+    }
+
+    @Test
+    void supplementByNumberJoinsThatTicketAndReachesItsDeputies() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        say(CITIZEN, "新问题");
+        state.sent.clear();
+        assertTrue(say(CITIZEN, "补充 1001 东门那边最严重").contains("#1001"));
+        assertEquals("东门那边最严重", state.tickets.get("1001").messages().get(1).text());
+        assertTrue(sendsTo(YU).get(0).text().contains("东门那边最严重"));
+        assertTrue(say("oSomeoneElse", "补充 1001 我也来补充").contains("没有找到"), "only one's own tickets");
+    }
+
+    @Test
+    void anAssignedTicketCannotBeWithdrawnAsTheFaqSays() {
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        String r = say(CITIZEN, "撤回 1001");
+        assertTrue(r.contains("不能撤回") && r.contains("补充 1001"), r);
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+    }
+
+    @Test
+    void urgingRemindsTheDeputiesOnceADay() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+        assertTrue(say(CITIZEN, "催办 1001").contains("已催办"));
+        assertTrue(sendsTo(YU).get(0).text().contains("催办"));
+        assertTrue(say(CITIZEN, "催办").contains("已于"), "a second urge the same day is not sent");
+        assertEquals(1, sendsTo(YU).size());
+        now = now.plus(Duration.ofHours(25));
+        assertTrue(say(CITIZEN, "催办 1001").contains("已催办"));
+        assertEquals(2, sendsTo(YU).size());
+    }
+
+    @Test
+    void aLivelihoodProjectSuggestionAlwaysBecomesATicket() {
+        String r = say(CITIZEN, "民生实事 建议在村里修一条通组公路，方便农产品运出去");
+        assertTrue(r.contains("#1001"), r);
+        assertEquals("pro-rural", state.tickets.get("1001").groupId());
+        say(CITIZEN, "新问题");
+        say(CITIZEN, "民生实事：多办点好事");
+        assertEquals(ConversationEngine.MINSHENG_FALLBACK_GROUP, state.tickets.get("1002").groupId());
+    }
+
+    @Test
+    void whenTheFaqAnswerDoesNotFitTheQuestionGoesToTheDeputies() {
+        assertTrue(say(CITIZEN, "转代表").contains("请直接发送"), "nothing to transfer yet");
+        String faq = say(CITIZEN, "我的官司在法院，能找代表吗？");
+        assertTrue(faq.contains("转代表"), faq);
+        String r = say(CITIZEN, "转代表");
+        assertTrue(r.contains("#1001"), r);
+        assertEquals("pro-judicial", state.tickets.get("1001").groupId());
+    }
+
+    @Test
+    void humanHelpIsAHandOverOnDutyAndAnExplanationOtherwise() {
+        now = Instant.parse("2026-11-26T02:30:00Z"); // Thursday 10:30 in the city
+        ConversationEngine.Decision onDuty = engine.handle(state, new WeChatMessage.Text("gh", CITIZEN,
+                now.getEpochSecond(), 77, "人工"), null, now);
+        assertTrue(onDuty.transferToAgent());
+        now = Instant.parse("2026-11-28T02:30:00Z"); // Saturday
+        ConversationEngine.Decision weekend = engine.handle(state, new WeChatMessage.Text("gh", CITIZEN,
+                now.getEpochSecond(), 78, "人工"), null, now);
+        assertFalse(weekend.transferToAgent());
+        assertTrue(weekend.reply().contains("非工作时间"));
+    }
+
+    @Test
     void unknownEventsSayNothing() {
         assertNull(event(new WeChatMessage.View("gh", CITIZEN, now.getEpochSecond(), "https://x", 1L)).reply());
         assertNull(event(new WeChatMessage.TemplateSendJobFinish("gh", CITIZEN, now.getEpochSecond(), 3, "success"))

@@ -54,6 +54,11 @@ final class MapState implements DeskState {
     }
 
     @Override
+    public RouteDecision route(String text) {
+        return router.route(text);
+    }
+
+    @Override
     public RouteDecision reroute(String text, Set<String> excludedGroups) {
         return router.route(text, excludedGroups);
     }

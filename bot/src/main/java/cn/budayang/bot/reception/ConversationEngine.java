@@ -52,6 +52,8 @@ public final class ConversationEngine {
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
     private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
+    /** An answer not rated within this time counts as 基本满意. */
+    public static final Duration RATING_WINDOW = Duration.ofDays(10);
     /** Duty staff answer 人工 on working days 9:00–17:30 (as the FAQ tells constituents). */
     private static final LocalTime DUTY_START = LocalTime.of(9, 0);
     private static final LocalTime DUTY_END = LocalTime.of(17, 30);
@@ -157,11 +159,23 @@ public final class ConversationEngine {
     }
 
     /**
-     * What the clock does to one ticket: the reminder at half the deadline, escalation (督办) at the deadline.
+     * What the clock does to one ticket: the reminder at half the deadline, escalation (督办) at the deadline, and
+     * an answer not rated within {@link #RATING_WINDOW} counts as 基本满意 (as the FAQ tells constituents).
      * Returns no actions when nothing is due; never escalates a ticket twice.
      */
     public Decision onClock(DeskState state, Ticket ticket, Instant now) {
         Changes ch = new Changes(state);
+        if (ticket.status() == TicketStatus.ANSWERED && ticket.rating() == null) {
+            Instant due = ratingDue(ticket);
+            if (due != null && !now.isBefore(due)) {
+                ch.put(ticket.rated(new Rating(now, true, 2), TicketStatus.RATED, "逾期未评价，按基本满意处理"));
+                Conversation c = ch.conversation(ticket.openId());
+                if (ticket.id().equals(c.ratingTicketId())) {
+                    ch.put(c.withRatingTicket(null));
+                }
+            }
+            return new Decision(null, ch.actions());
+        }
         if (ticket.status() != TicketStatus.ASSIGNED || ticket.deadlineAt() == null) {
             return new Decision(null, List.of());
         }
@@ -184,6 +198,11 @@ public final class ConversationEngine {
                     deputyLabel(d), "remind"));
         }
         return new Decision(null, ch.actions());
+    }
+
+    /** When an answered ticket's rating is due: {@link #RATING_WINDOW} after its latest answer. */
+    public static Instant ratingDue(Ticket t) {
+        return t.answers().isEmpty() ? null : t.answers().get(t.answers().size() - 1).at().plus(RATING_WINDOW);
     }
 
     static boolean onDuty(Instant now) {

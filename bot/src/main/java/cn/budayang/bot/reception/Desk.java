@@ -44,7 +44,7 @@ public final class Desk implements Reception {
     private final Outbox outbox;
     private final Executor routingExecutor;
     private final Clock clock;
-    /** Open assigned tickets by the next moment the clock has something to do with them. */
+    /** Assigned tickets (reminder, deadline) and unrated answered ones, by when the clock next acts on them. */
     private final Map<String, Instant> due = new ConcurrentHashMap<>();
     private volatile Instant lastPrune = Instant.EPOCH;
 
@@ -71,8 +71,8 @@ public final class Desk implements Reception {
 
     /** Rebuilds the deadline index from the stored tickets; call once before serving. */
     public void recover() {
-        for (Ticket t : store.tickets().scan(t -> t.status() == TicketStatus.ASSIGNED, false, 0,
-                Integer.MAX_VALUE)) {
+        for (Ticket t : store.tickets().scan(t -> t.status() == TicketStatus.ASSIGNED
+                || t.status() == TicketStatus.ANSWERED && t.rating() == null, false, 0, Integer.MAX_VALUE)) {
             track(t);
         }
     }
@@ -195,6 +195,10 @@ public final class Desk implements Reception {
     }
 
     private void track(Ticket t) {
+        if (t.status() == TicketStatus.ANSWERED && t.rating() == null && !t.answers().isEmpty()) {
+            due.put(t.id(), ConversationEngine.ratingDue(t));
+            return;
+        }
         if (t.status() != TicketStatus.ASSIGNED || t.deadlineAt() == null) {
             due.remove(t.id());
             return;

@@ -29,13 +29,13 @@ public enum TicketStatus {
         return this == ADMITTED || this == ASSIGNED || this == ESCALATED || this == ANSWERED;
     }
 
-    /** Chinese label shown to constituents. */
+    /** Chinese label shown to constituents, in the words the FAQ uses. */
     public String label() {
         return switch (this) {
-            case ADMITTED -> "已受理";
-            case ASSIGNED -> "已交办，等待代表答复";
-            case ANSWERED -> "代表已答复";
-            case ESCALATED -> "已督办";
+            case ADMITTED -> "审核中";
+            case ASSIGNED -> "已交办";
+            case ANSWERED -> "已办复，待评价";
+            case ESCALATED -> "督办中";
             case RATED -> "已评价";
             case CLOSED -> "已办结";
             case REJECTED -> "未受理";

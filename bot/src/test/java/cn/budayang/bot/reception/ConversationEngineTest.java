@@ -73,6 +73,7 @@ class ConversationEngineTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', textBlock = """
             你好                                | 您好
+            进度                                | 还没有留言
             谢谢代表                            | 不客气
             帮助                                | 我的留言
             我的留言                            | 还没有留言
@@ -350,6 +351,22 @@ class ConversationEngineTest {
                 now.getEpochSecond(), 78, "人工"), null, now);
         assertFalse(weekend.transferToAgent());
         assertTrue(weekend.reply().contains("非工作时间"));
+    }
+
+    @Test
+    void anAnswerNotRatedInTenDaysCountsAsBasicallySatisfied() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        say(YU, "#1001 已安排疏通");
+        Ticket answered = state.tickets.get("1001");
+        assertTrue(state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(9)))).isEmpty());
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+        engine.onClock(state, answered, now.plus(Duration.ofDays(10)));
+        state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(10))));
+        Ticket rated = state.tickets.get("1001");
+        assertEquals(TicketStatus.RATED, rated.status());
+        assertEquals(2, rated.rating().satisfaction());
+        assertNull(state.conversation(CITIZEN).ratingTicketId());
     }
 
     @Test

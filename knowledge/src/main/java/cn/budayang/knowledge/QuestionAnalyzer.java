@@ -79,6 +79,11 @@ public final class QuestionAnalyzer {
     public static final String COMPLAIN = "@complain";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */
     public static final String WEAK_PREFIX = "~";
+    /**
+     * Prefix of contextual concepts: {@code ^农村公路} from 修路 means 农村公路 only when the question is already in the
+     * concept's group (a village, a farm: weak context or another keyword of that group).
+     */
+    public static final String CONTEXT_PREFIX = "^";
 
     private static final String LEXICON = "lexicon.txt";
     /**
@@ -94,7 +99,8 @@ public final class QuestionAnalyzer {
     private final SynonymMap bigramSynonyms;
     private final SynonymMap wordSynonyms;
     private final Analyzer analyzer;
-    private final Analyzer markerAnalyzer;
+    /** One analyzer per marker, so that overlapping marker phrases (有人吗 @chat, 吗 @ask) never hide each other. */
+    private final Map<String, Analyzer> markerAnalyzers;
 
     private QuestionAnalyzer(Map<String, List<String>> lexicon) {
         this.lexicon = lexicon;
@@ -104,7 +110,11 @@ public final class QuestionAnalyzer {
         try {
             this.bigramSynonyms = synonyms(concepts, new BigramBase());
             this.wordSynonyms = synonyms(concepts, new WordBase());
-            this.markerAnalyzer = new MarkerAnalyzer(synonyms(markers, new BigramBase()));
+            Map<String, Analyzer> byMarker = new LinkedHashMap<>();
+            for (Map.Entry<String, List<String>> m : markers.entrySet()) {
+                byMarker.put(m.getKey(), new MarkerAnalyzer(synonyms(Map.of(m.getKey(), m.getValue()), new BigramBase())));
+            }
+            this.markerAnalyzers = Map.copyOf(byMarker);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -168,24 +178,32 @@ public final class QuestionAnalyzer {
 
     /**
      * The markers ({@link #SPAM}, {@link #CHAT}, {@link #ASK}, {@link #COMPLAIN}) whose phrases occur in the text.
-     * Markers are matched in their own pass over the normalised characters, so a concept phrase that overlaps a
-     * marker phrase (几点开门 / 几点) hides neither.
+     * Each marker is matched in its own pass over the normalised characters, so a concept phrase that overlaps a
+     * marker phrase (几点开门 / 几点) hides neither, and neither do two markers (有人吗 is @chat, its 吗 still @ask).
      */
     public Set<String> markers(String text) {
         Set<String> out = new LinkedHashSet<>();
+        for (Map.Entry<String, Analyzer> m : markerAnalyzers.entrySet()) {
+            if (hasMarker(m.getValue(), text)) {
+                out.add(m.getKey());
+            }
+        }
+        return out;
+    }
+
+    private static boolean hasMarker(Analyzer markerAnalyzer, String text) {
         try (TokenStream ts = markerAnalyzer.tokenStream("markers", text)) {
             CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
             ts.reset();
+            boolean found = false;
             while (ts.incrementToken()) {
-                if (term.length() > 0 && term.charAt(0) == '@') {
-                    out.add(term.toString());
-                }
+                found |= term.length() > 0 && term.charAt(0) == '@';
             }
             ts.end();
+            return found;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out;
     }
 
     /** Receives each token of an analysis. */
@@ -208,9 +226,12 @@ public final class QuestionAnalyzer {
         }
     }
 
-    /** True for marker ({@code @...}) and weak-context ({@code ~...}) concepts, which are not ordinary terms. */
+    /**
+     * True for marker ({@code @...}), weak-context ({@code ~...}) and contextual ({@code ^...}) concepts, which are not
+     * ordinary terms.
+     */
     public static boolean isMarker(String term) {
-        return term.startsWith("@") || term.startsWith(WEAK_PREFIX);
+        return term.startsWith("@") || term.startsWith(WEAK_PREFIX) || term.startsWith(CONTEXT_PREFIX);
     }
 
     /** Full-width to half-width and lower case: the normalisation applied before tokenization, as a string. */

@@ -43,10 +43,14 @@ public final class Router {
     private final KnowledgeBase base;
     private final QuestionAnalyzer analysis;
     private final Settings settings;
-    private final TermIndex faqIndex;
+    private final FaqMatcher faqs;
     private final TermIndex groupIndex;
     private final List<String> professionalIds;
     private final Map<String, String> areaByPlace;
+    /** Normalised professional keyword → its group. */
+    private final Map<String, String> groupOfKeyword = new HashMap<>();
+    /** Terms of greeting and thanks phrases (@chat), ignored by FAQ matching in a message that has small talk. */
+    private final Set<String> chatWords;
     private final Map<String, List<String>> normalizedQuestions = new HashMap<>();
 
     /**
@@ -57,7 +61,7 @@ public final class Router {
                     double faqOverGroupThreshold, double minGroupEvidence, double partialCoverage,
                     double descriptionFactor, double weakFactor, double answerFactor) {
         static final Settings DEFAULT = new Settings(List.of(QuestionAnalyzer.BIGRAM, QuestionAnalyzer.WORD),
-                0.20, 0.50, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0);
+                0.15, 0.30, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0);
 
         Settings withFields(List<String> f) {
             return new Settings(f, faqThreshold, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
@@ -72,19 +76,16 @@ public final class Router {
         for (Group g : base.professionalGroups()) {
             concepts.addAll(g.keywords());
         }
-        this.analysis = QuestionAnalyzer.withConcepts(concepts);
-        List<TermIndex.Entry> faqEntries = new ArrayList<>();
+        // FAQ tags (自动回复, 未受理, 票决制) are the FAQs' own key phrases: whole, they tell FAQs apart
         for (Faq f : base.faqs()) {
-            for (String q : f.questions()) {
-                faqEntries.add(new TermIndex.Entry(f.id(), q, TermIndex.Kind.QUESTION));
-            }
-            if (!f.tags().isEmpty()) {
-                faqEntries.add(new TermIndex.Entry(f.id(), String.join("，", f.tags()), TermIndex.Kind.TAG));
-            }
-            faqEntries.add(new TermIndex.Entry(f.id(), f.answer(), TermIndex.Kind.ANSWER));
+            concepts.addAll(f.tags());
+        }
+        this.analysis = QuestionAnalyzer.withConcepts(concepts);
+        for (Faq f : base.faqs()) {
             normalizedQuestions.put(f.id(), f.questions().stream().map(QuestionAnalyzer::normalize).toList());
         }
-        this.faqIndex = new TermIndex(analysis, settings.fields(), faqEntries);
+        this.faqs = new FaqMatcher(analysis, settings.fields(), base.faqs(), settings.answerFactor(),
+                markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK));
         List<TermIndex.Entry> groupEntries = new ArrayList<>();
         for (Group g : base.professionalGroups()) {
             for (String k : g.keywords()) {
@@ -100,6 +101,12 @@ public final class Router {
                 ? List.of(QuestionAnalyzer.BIGRAM) : settings.fields();
         this.groupIndex = new TermIndex(analysis, groupFields, groupEntries);
         this.professionalIds = base.professionalGroups().stream().map(Group::id).toList();
+        for (Group g : base.professionalGroups()) {
+            for (String k : g.keywords()) {
+                groupOfKeyword.putIfAbsent(QuestionAnalyzer.normalize(k).strip(), g.id());
+            }
+        }
+        this.chatWords = markerWords(analysis, settings.fields(), QuestionAnalyzer.CHAT);
         Map<String, String> places = new LinkedHashMap<>();
         for (Group g : base.areaGroups()) {
             for (String k : g.keywords()) {
@@ -141,10 +148,11 @@ public final class Router {
         Query q = analyse(message);
         String area = detectArea(message);
 
-        GroupEvidence groups = scoreGroups(q, excluded);
-        FaqMatch faq = excluded.isEmpty() ? bestFaq(q) : null;
-        boolean spam = q.markers.contains(QuestionAnalyzer.SPAM);
         boolean chat = q.markers.contains(QuestionAnalyzer.CHAT);
+        GroupEvidence groups = scoreGroups(q, excluded);
+        List<FaqMatcher.Candidate> faqRanking = excluded.isEmpty() ? faqs.rank(faqTerms(q, chat), 2) : List.of();
+        FaqMatcher.Candidate faq = faqRanking.isEmpty() ? null : faqRanking.get(0);
+        boolean spam = q.markers.contains(QuestionAnalyzer.SPAM);
 
         List<GroupScore> ranking = groups.ranking;
         String best = ranking.isEmpty() || ranking.get(0).score() <= 0 ? null : ranking.get(0).groupId();
@@ -159,15 +167,17 @@ public final class Router {
             return none(message, "spam markers " + q.markers + "; best group " + best + " "
                     + fmt(s1), runnerUp, area, List.of(), ranking);
         }
-        if (faq != null && faq.similarity >= (ask ? settings.faqThreshold() : settings.faqWithoutQuestionCue())
-                && (residualGroupEvidence(groups, faq.faqId) < settings.minGroupEvidence()
-                || faq.similarity >= settings.faqOverGroupThreshold())) {
+        boolean smallTalkOnly = chat && !ask;
+        if (faq != null && !smallTalkOnly
+                && faq.similarity() >= (ask ? settings.faqThreshold() : settings.faqWithoutQuestionCue())
+                && (residualGroupEvidence(groups, faq.faqId()) < settings.minGroupEvidence()
+                || faq.similarity() >= settings.faqOverGroupThreshold())) {
             String reason = String.format(Locale.ROOT,
                     "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
-                            + " best group %s %.2f", faq.faqId, faq.similarity, faq.questionCoverage,
-                    faq.paraphraseCoverage, faq.paraphrase, faq.matched, best, s1);
-            return new RouteDecision(message, RouteDecision.Outcome.FAQ, faq.faqId, null, faq.similarity, reason,
-                    runnerUp, area, faq.matched, ranking);
+                            + " best group %s %.2f", faq.faqId(), faq.similarity(), faq.questionCoverage(),
+                    faq.paraphraseCoverage(), faq.paraphrase(), faq.matched(), best, s1);
+            return new RouteDecision(message, RouteDecision.Outcome.FAQ, faq.faqId(), null, faq.similarity(), reason,
+                    runnerUp, area, faq.matched(), ranking);
         }
         double strongBest = best == null ? 0 : groups.strong.getOrDefault(best, 0.0);
         if (best != null && strongBest >= settings.minGroupEvidence()) {
@@ -175,13 +185,13 @@ public final class Router {
             String reason = String.format(Locale.ROOT,
                     "group %s evidence %.2f, runner-up %s %.2f, margin %.2f; matched %s%s", best, s1, runnerUp, s2,
                     margin, groups.matched.getOrDefault(best, List.of()),
-                    faq == null ? "" : String.format(Locale.ROOT, "; faq %s only %.2f", faq.faqId, faq.similarity));
+                    faq == null ? "" : String.format(Locale.ROOT, "; faq %s only %.2f", faq.faqId(), faq.similarity()));
             return new RouteDecision(message, RouteDecision.Outcome.GROUP, null, best, confidence, reason, runnerUp,
                     area, groups.matched.getOrDefault(best, List.of()), ranking);
         }
         String why = chat ? "small talk " + q.markers : "no FAQ or group evidence strong enough";
         return none(message, why + String.format(Locale.ROOT, "; best group %s %.2f; faq %s %.2f", best, s1,
-                faq == null ? null : faq.faqId, faq == null ? 0 : faq.similarity), runnerUp, area, List.of(), ranking);
+                faq == null ? null : faq.faqId(), faq == null ? 0 : faq.similarity()), runnerUp, area, List.of(), ranking);
     }
 
     /**
@@ -224,6 +234,46 @@ public final class Router {
 
     // ---- analysis of the question
 
+    /**
+     * A contextual concept (修路 → ^农村公路) becomes an ordinary concept when the question is already in its group:
+     * it has weak context of that group (村里 → ~乡村振兴) or another of its keywords (鱼塘 with 污染). In a village a
+     * road, tap water or sewage are the rural group's (农村公路, 农村饮水, 人居环境), in a town the urban group's.
+     */
+    private void applyContext(Query q) {
+        if (q.contextual.isEmpty()) {
+            return;
+        }
+        Set<String> contextGroups = new java.util.HashSet<>();
+        for (String c : q.weak) {
+            String g = groupOfKeyword.get(c);
+            if (g != null) {
+                contextGroups.add(g);
+            }
+        }
+        for (String c : q.concepts) {
+            String g = groupOfKeyword.get(c);
+            if (g != null) {
+                contextGroups.add(g);
+            }
+        }
+        for (String c : q.contextual) {
+            String g = groupOfKeyword.get(c);
+            if (g != null && contextGroups.contains(g)) {
+                q.concepts.add(c);
+                q.groupTerms.values().forEach(terms -> terms.add(c));
+            }
+        }
+    }
+
+    /**
+     * A sentence that ends in a bare negation asks a yes/no question in colloquial and dialect Chinese (管用不, 有人没,
+     * 去不去 is caught by @ask's 不 forms, 还能改不).
+     */
+    private static boolean endsAsQuestion(String text) {
+        String t = text.strip().replaceAll("[\\p{Punct}\\p{IsPunctuation}\\s]+$", "");
+        return t.length() >= 3 && (t.endsWith("不") || t.endsWith("没") || t.endsWith("没有") || t.endsWith("冇"));
+    }
+
     private static final class Query {
         /** Ordinary terms per field (FAQ and group search). */
         final Map<String, Set<String>> terms = new HashMap<>();
@@ -231,6 +281,8 @@ public final class Router {
         final Map<String, Set<String>> groupTerms = new HashMap<>();
         final Set<String> concepts = new LinkedHashSet<>();
         final Set<String> weak = new LinkedHashSet<>();
+        /** Contextual concepts ({@code ^农村公路} from 修路), which count only in their group's context. */
+        final Set<String> contextual = new LinkedHashSet<>();
         final Set<String> markers = new LinkedHashSet<>();
         boolean questionMark;
     }
@@ -243,6 +295,8 @@ public final class Router {
             analysis.analyze(f, text, (term, concept) -> {
                 if (term.startsWith("@")) {
                     return;
+                } else if (term.startsWith(QuestionAnalyzer.CONTEXT_PREFIX)) {
+                    q.contextual.add(term.substring(QuestionAnalyzer.CONTEXT_PREFIX.length()));
                 } else if (term.startsWith(QuestionAnalyzer.WEAK_PREFIX)) {
                     String c = term.substring(QuestionAnalyzer.WEAK_PREFIX.length());
                     q.weak.add(c);
@@ -259,71 +313,57 @@ public final class Router {
             q.groupTerms.put(f, groupTerms);
         }
         q.markers.addAll(analysis.markers(text));
-        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0;
+        applyContext(q);
+        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0 || endsAsQuestion(text);
         return q;
     }
 
     // ---- FAQ
 
-    private record FaqMatch(String faqId, String paraphrase, double similarity, double questionCoverage,
-                            double paraphraseCoverage, List<String> matched) {
-    }
-
-    private FaqMatch bestFaq(Query q) {
-        double queryMass = 0;
-        for (String f : settings.fields()) {
-            for (String t : q.terms.get(f)) {
-                queryMass += faqIndex.weight(f, t);
-            }
-        }
-        if (queryMass <= 0) {
-            return null;
-        }
-        // per FAQ: the question terms any of its entries (paraphrases, tags) explain, and its best paraphrase
-        Map<String, Map<String, Double>> explained = new LinkedHashMap<>();
-        Map<String, TermIndex.Hit> bestParaphrase = new HashMap<>();
-        for (TermIndex.Hit hit : faqIndex.search(q.terms, 40)) {
-            String id = hit.entry().key();
-            double factor = hit.entry().kind() == TermIndex.Kind.ANSWER ? settings.answerFactor() : 1.0;
-            Map<String, Double> terms = explained.computeIfAbsent(id, k -> new LinkedHashMap<>());
-            for (String f : settings.fields()) {
-                Set<String> entryTerms = faqIndex.terms(hit.ord(), f);
-                for (String t : q.terms.get(f)) {
-                    if (entryTerms.contains(t)) {
-                        terms.merge(f + '\u0000' + t, factor * faqIndex.weight(f, t), Math::max);
-                    }
-                }
-            }
-            if (hit.entry().kind() == TermIndex.Kind.QUESTION) {
-                TermIndex.Hit b = bestParaphrase.get(id);
-                if (b == null || hit.coverage() > b.coverage()) {
-                    bestParaphrase.put(id, hit);
-                }
-            }
-        }
-        FaqMatch best = null;
-        for (Map.Entry<String, Map<String, Double>> e : explained.entrySet()) {
-            TermIndex.Hit p = bestParaphrase.get(e.getKey());
-            if (p == null) {
+    /**
+     * The ordinary terms ({@code field + '\0' + term}) of a marker's phrases: those of @ask (什么时候, 能不能, 在哪里)
+     * make a sentence a question and say nothing about its topic; those of @chat (您好, 有人在吗) are politeness.
+     * Concepts (多久 → 时限, 是谁 → 名单) are kept.
+     */
+    private static Set<String> markerWords(QuestionAnalyzer analysis, List<String> fields, String marker) {
+        Set<String> out = new java.util.HashSet<>();
+        for (String phrase : analysis.lexicon().getOrDefault(marker, List.of())) {
+            if (phrase.codePointCount(0, phrase.length()) < 2) {
                 continue;
             }
-            double mass = 0;
-            List<String> matched = new ArrayList<>();
-            for (Map.Entry<String, Double> ft : e.getValue().entrySet()) {
-                mass += ft.getValue();
-                String t = ft.getKey().substring(ft.getKey().indexOf('\u0000') + 1);
-                if (!matched.contains(t)) {
-                    matched.add(t);
-                }
-            }
-            double qc = Math.min(1, mass / queryMass);
-            double pc = p.coverage();
-            double sim = qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
-            if (best == null || sim > best.similarity) {
-                best = new FaqMatch(e.getKey(), p.entry().text(), sim, qc, pc, matched);
+            for (String f : fields) {
+                analysis.analyze(f, phrase, (term, concept) -> {
+                    if (!concept && !QuestionAnalyzer.isMarker(term)) {
+                        out.add(f + '\u0000' + term);
+                    }
+                });
             }
         }
-        return best;
+        return out;
+    }
+
+    /** The question's terms for FAQ matching: without its greeting words when it has small talk (您好，请问有人在吗). */
+    private Map<String, Set<String>> faqTerms(Query q, boolean chat) {
+        if (!chat) {
+            return q.terms;
+        }
+        Map<String, Set<String>> out = new HashMap<>();
+        q.terms.forEach((f, terms) -> {
+            Set<String> kept = new LinkedHashSet<>();
+            for (String t : terms) {
+                if (!chatWords.contains(f + '\u0000' + t)) {
+                    kept.add(t);
+                }
+            }
+            out.put(f, kept);
+        });
+        return out;
+    }
+
+    /** The best FAQs for a message, best first (for explanations and tuning). */
+    List<FaqMatcher.Candidate> faqCandidates(String text, int n) {
+        Query q = analyse(text);
+        return faqs.rank(faqTerms(q, q.markers.contains(QuestionAnalyzer.CHAT)), n);
     }
 
     // ---- groups
@@ -376,7 +416,18 @@ public final class Router {
         }
         List<GroupScore> ranking = new ArrayList<>();
         scores.forEach((id, s) -> ranking.add(new GroupScore(id, s)));
-        ranking.sort(Comparator.comparingDouble(GroupScore::score).reversed());
+        // equal evidence: more distinct keywords first, then the group the question's weak context points to
+        Map<String, Integer> distinct = new HashMap<>();
+        strongByKeyword.forEach((id, m) -> distinct.put(id, m.size()));
+        Set<String> contextGroups = new java.util.HashSet<>();
+        for (String w : q.weak) {
+            if (groupOfKeyword.containsKey(w)) {
+                contextGroups.add(groupOfKeyword.get(w));
+            }
+        }
+        ranking.sort(Comparator.comparingDouble(GroupScore::score).reversed()
+                .thenComparing(gs -> -distinct.getOrDefault(gs.groupId(), 0))
+                .thenComparing(gs -> contextGroups.contains(gs.groupId()) ? 0 : 1));
         return new GroupEvidence(ranking, strongScores, matched, strongByKeyword);
     }
 

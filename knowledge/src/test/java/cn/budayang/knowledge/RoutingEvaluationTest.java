@@ -75,6 +75,14 @@ class RoutingEvaluationTest {
         assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
     }
 
+    @Test
+    void thirdHeldOutSet() throws IOException, URISyntaxException {
+        List<Evaluation.Example> examples = resource("/heldout3.jsonl");
+        assertTrue(examples.size() >= 120);
+        Evaluation.Result r = Evaluation.evaluate(router, examples);
+        report("held-out 3", r);
+    }
+
     /**
      * The analysis comparison behind the product's choice: one field of CJK bigrams, one of SmartCN words, or both
      * (the product). Both fields carry the same concept graph; groups are matched on the bigram field in every

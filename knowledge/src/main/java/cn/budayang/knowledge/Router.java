@@ -17,23 +17,29 @@ import java.util.Set;
  *
  * <p>Two in-memory Lucene indexes ({@link TermIndex}, searched through an {@code IndexSearcher}) are built from the
  * knowledge with {@link QuestionAnalyzer}: one entry per FAQ paraphrase, FAQ tag list and FAQ answer (fields bigram
- * and word), and one entry per professional-group keyword and description phrase (bigram field; every keyword is also
- * a concept of the synonym graph). Queries are IDF-weighted term overlaps, so scores are coverages, comparable across
- * questions, unlike raw BM25:
+ * and word; tags are also concepts), and one entry per professional-group keyword and description phrase (bigram
+ * field; every keyword is also a concept of the synonym graph). Queries are IDF-weighted term overlaps, so scores are
+ * coverages, comparable across questions, unlike raw BM25:
  * <ul>
- *   <li><b>FAQ</b>: similarity = harmonic mean of how much of the question the FAQ explains (its paraphrases, tags and
- *   answer together) and how much of its best paraphrase the question contains. An FAQ answers when the similarity
- *   reaches {@code faqThreshold} (0.20) for a question (a question mark or cue such as 吗/怎么/能不能) or
- *   {@code faqWithoutQuestionCue} (0.50) otherwise, and when no group has real evidence beyond the FAQ's own words
- *   (法院 in "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
+ *   <li><b>FAQ</b> ({@link FaqMatcher}): each FAQ is one document (paraphrases, tags, answer) weighted by IDF over
+ *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能) and, in
+ *   a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
+ *   the FAQ explains and how much of its best paraphrase the question contains. An FAQ answers when the similarity
+ *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, or a sentence
+ *   ending in a bare negation: 开门不), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}
+ *   for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
+ *   "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
  *   {@code faqOverGroupThreshold} (0.45).</li>
  *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
  *   through a lexicon concept (楼道灯 → 路灯), half its bigram coverage when it contains most of its bigrams, 0.6 of that
- *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties. A group
+ *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties.
+ *   Contextual concepts (修路 → ^农村公路) count as concepts only in their group's context (村里, or another keyword
+ *   of the group), so a village road goes to the rural group and a town road to the urban group. Equal evidence is
+ *   broken by the number of distinct keywords, then by weak context, not by the order of groups.json. A group
  *   is chosen when its evidence without weak context reaches {@code minGroupEvidence} (0.9, i.e. one whole keyword);
  *   the reason reports the matched keywords, the runner-up and the margin.</li>
  *   <li><b>Abstaining</b>: advertising markers without a complaint cue (@spam, e.g. 私聊/日结/代开) give NONE even when
- *   keywords match (学区房); greetings, thanks and gibberish match no keyword and no FAQ well enough.</li>
+ *   keywords match (学区房), with {@code @spam} as the matched term; greetings, thanks and gibberish match no keyword and no FAQ well enough.</li>
  * </ul>
  * The area (area group) is detected separately from the place names of the area groups.
  *
@@ -165,11 +171,12 @@ public final class Router {
         boolean complain = q.markers.contains(QuestionAnalyzer.COMPLAIN);
         if (spam && !complain) {
             return none(message, "spam markers " + q.markers + "; best group " + best + " "
-                    + fmt(s1), runnerUp, area, List.of(), ranking);
+                    + fmt(s1), runnerUp, area, List.of(QuestionAnalyzer.SPAM), ranking);
         }
-        boolean smallTalkOnly = chat && !ask;
-        if (faq != null && !smallTalkOnly
-                && faq.similarity() >= (ask ? settings.faqThreshold() : settings.faqWithoutQuestionCue())
+        // small talk without a question (收到，谢谢) takes an FAQ only on a strong match (留言发错了想撤回)
+        double faqNeeds = ask ? settings.faqThreshold()
+                : chat ? settings.faqOverGroupThreshold() : settings.faqWithoutQuestionCue();
+        if (faq != null && faq.similarity() >= faqNeeds
                 && (residualGroupEvidence(groups, faq.faqId()) < settings.minGroupEvidence()
                 || faq.similarity() >= settings.faqOverGroupThreshold())) {
             String reason = String.format(Locale.ROOT,

@@ -67,6 +67,8 @@ class QuestionAnalyzerTest {
         assertTrue(analyzer.concepts(BIGRAM, "联络站几点开门").contains("开放时间"));
         assertEquals(Set.of(QuestionAnalyzer.COMPLAIN), analyzer.markers("学区划分不合理"));
         assertEquals(Set.of(), analyzer.markers("路灯坏了"));
+        // each marker has its own pass: 有人吗 is small talk, and its 吗 still makes the sentence a question
+        assertEquals(Set.of(QuestionAnalyzer.CHAT, QuestionAnalyzer.ASK), analyzer.markers("代表之家周六有人吗"));
     }
 
     @Test

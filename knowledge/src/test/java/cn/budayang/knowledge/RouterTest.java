@@ -54,6 +54,18 @@ class RouterTest {
             👍👍                                         | none
             asdfgh                                      | none
             专业代开发票，加微信私聊                    | none
+            村里的路坏了好几年没人修                    | pro-rural
+            小区门口的马路坑坑洼洼                      | pro-urban
+            我们村停水三天了                            | pro-rural
+            小区停水三天了                              | pro-urban
+            村里的垃圾堆在路边没人清                    | pro-rural
+            鱼塘被旁边的厂子污染了                      | pro-rural
+            网贷利息太高，天天打电话骚扰我家人          | pro-judicial
+            楼下理发店办的卡用不了了，老板跑了          | pro-finance
+            联络站礼拜天开门不                          | faq-05
+            代表之家周六有人吗                          | faq-05
+            您好，请问有人在吗                          | none
+            什么时候能把村里的路修一修                  | pro-rural
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);
@@ -87,6 +99,23 @@ class RouterTest {
         RouteDecision d = router.route("低价出售学区房，有意速联");
         assertEquals(RouteDecision.Outcome.NONE, d.outcome());
         assertTrue(d.reason().contains("spam"), d.reason());
+    }
+
+    @Test
+    void spamDecisionsNameTheSpamMarker() {
+        RouteDecision d = router.route("招代理，日结，有意者加微信");
+        assertEquals(RouteDecision.Outcome.NONE, d.outcome());
+        assertEquals(java.util.List.of(QuestionAnalyzer.SPAM), d.matchedTerms());
+        assertTrue(router.route("你好").matchedTerms().isEmpty());
+        assertEquals(java.util.List.of(QuestionAnalyzer.SPAM),
+                new ObjectMapper().convertValue(
+                        RouteDecisions.toNode(d).get("matched"), java.util.List.class));
+    }
+
+    @Test
+    void aVictimQuotingTheScammersPitchStillRoutes() {
+        RouteDecision d = router.route("我被人骗进一个炒股群，对方说稳赚不赔，结果钱全亏没了");
+        assertEquals("pro-judicial", d.groupId(), d.reason());
     }
 
     @Test

@@ -23,12 +23,20 @@ import org.junit.jupiter.api.Test;
  *   run, without its sentences' phrases.</li>
  *   <li>held-out 2: {@code heldout2.jsonl}, 69 more messages written and labelled after the lexicon, measured once
  *   (group 87.8 %, FAQ 80 %, false positives 0 %) before a second lexicon pass of generic phrases.</li>
+ *   <li>held-out 3: {@code heldout3.jsonl}, 134 messages (78 group across the six groups, 34 FAQ paraphrases of 34
+ *   FAQs, 22 none) written and labelled from groups.json and faq.json only, before the FAQ-document scoring and
+ *   context rules. First run: group 92.3 %, FAQ 61.8 %, false positives 4.5 %. Its misses were seen; lexicon lines
+ *   echoing its sentences were then removed again, so it is not a tuning set, but not pristine either.</li>
+ *   <li>held-out 4: {@code heldout4.jsonl}, 60 messages written after all tuning and measured once: group 88.9 %,
+ *   FAQ 92.9 %, false positives 0 %. One FAQ miss exposed a bug (small talk 发错了 blocked a 0.77 FAQ match), fixed
+ *   afterwards; nothing else was tuned on it.</li>
  * </ul>
  *
  * <p>Floors: the issue asks for group ≥ 95 %, FAQ ≥ 95 %, false positives ≤ 3 % on dev, and group ≥ 92 %, FAQ ≥ 90 %,
- * false positives ≤ 5 % on unseen messages. Routing to groups and abstaining meet them on dev; FAQ matching does
- * not yet (dev paraphrases share few words with the two or three paraphrases each FAQ has), so the FAQ floor on dev and
- * the group floor on held-out assert what is reached today, to catch regressions, not the target.
+ * false positives ≤ 5 % on unseen messages. Group routing and abstaining meet them on dev and on held-out 1–3; FAQ
+ * matching does not yet on dev (about 82 %: the remaining misses pick a sibling platform FAQ, 票决 questions among
+ * 25/27/28/29, 隐私 among 30/52), nor on held-out 2 and 3, and group routing not on held-out 4 (89 %). Those floors
+ * assert what is reached, to catch regressions; the message names the target.
  */
 class RoutingEvaluationTest {
     private static Router router;
@@ -52,7 +60,7 @@ class RoutingEvaluationTest {
         report("dev " + file, r);
         assertTrue(r.groupAccuracy() >= 0.95, r.summary());
         assertTrue(r.falsePositiveRate() <= 0.03, r.summary());
-        assertTrue(r.faqHitRate() >= 0.75, "FAQ floor (target 0.95): " + r.summary());
+        assertTrue(r.faqHitRate() >= 0.80, "FAQ floor (target 0.95, not reached): " + r.summary());
     }
 
     @Test
@@ -61,7 +69,7 @@ class RoutingEvaluationTest {
         assertTrue(examples.size() >= 100);
         Evaluation.Result r = Evaluation.evaluate(router, examples);
         report("held-out", r);
-        assertTrue(r.groupAccuracy() >= 0.85, "group floor (target 0.92): " + r.summary());
+        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
         assertTrue(r.faqHitRate() >= 0.90, r.summary());
         assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
     }
@@ -70,8 +78,8 @@ class RoutingEvaluationTest {
     void secondHeldOutSet() throws IOException, URISyntaxException {
         Evaluation.Result r = Evaluation.evaluate(router, resource("/heldout2.jsonl"));
         report("held-out 2", r);
-        assertTrue(r.groupAccuracy() >= 0.85, "group floor (target 0.92): " + r.summary());
-        assertTrue(r.faqHitRate() >= 0.80, "FAQ floor (target 0.90): " + r.summary());
+        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
+        assertTrue(r.faqHitRate() >= 0.80, "FAQ floor (target 0.90, not reached; 10 lines): " + r.summary());
         assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
     }
 
@@ -81,6 +89,18 @@ class RoutingEvaluationTest {
         assertTrue(examples.size() >= 120);
         Evaluation.Result r = Evaluation.evaluate(router, examples);
         report("held-out 3", r);
+        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
+        assertTrue(r.faqHitRate() >= 0.75, "FAQ floor (target 0.90, not reached): " + r.summary());
+        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
+    }
+
+    @Test
+    void fourthHeldOutSet() throws IOException, URISyntaxException {
+        Evaluation.Result r = Evaluation.evaluate(router, resource("/heldout4.jsonl"));
+        report("held-out 4", r);
+        assertTrue(r.groupAccuracy() >= 0.85, "group floor (target 0.92, not reached): " + r.summary());
+        assertTrue(r.faqHitRate() >= 0.90, r.summary());
+        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
     }
 
     /**

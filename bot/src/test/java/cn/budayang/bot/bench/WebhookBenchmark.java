@@ -80,7 +80,14 @@ public final class WebhookBenchmark {
         // BotApp.close() closes the store while outbox sends are still queued; those tasks then die on the closed
         // MapDB. Counted here instead of printed, and reported at the end.
         java.util.concurrent.atomic.AtomicInteger diedAfterClose = new java.util.concurrent.atomic.AtomicInteger();
-        Thread.setDefaultUncaughtExceptionHandler((t, e) -> diedAfterClose.incrementAndGet());
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
+            if (t.getName().startsWith("outbox")) {
+                diedAfterClose.incrementAndGet();
+            } else {
+                System.err.println("uncaught in " + t.getName() + ":");
+                e.printStackTrace();
+            }
+        });
         Path work = Files.createTempDirectory("budayang-bench");
         List<LoadGenerator.Result> results = new ArrayList<>();
         try (FakeWeChatApi api = new FakeWeChatApi()) {
@@ -125,6 +132,7 @@ public final class WebhookBenchmark {
                 cpu.print(warmup.plus(measure));
                 System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
             }
+            safeRequests = null;
             ratios(results.get(0), results.get(1), results.get(2), connections);
             if (profile) {
                 whereTimeGoes(jfr);
@@ -272,7 +280,7 @@ public final class WebhookBenchmark {
                     String top = name(st.getFrames().get(0));
                     String caller = st.getFrames().stream().map(WebhookBenchmark::name).filter(
                             WebhookBenchmark::interesting).findFirst().orElse("");
-                    if (!top.contains("epollWait") && !top.contains("park") && !top.contains("accept")
+                    if (!top.contains("EPoll.wait") && !top.contains("park") && !top.contains("accept")
                             && !top.contains("Object.wait") && !top.contains("sleep")) {
                         nativeByFrame.merge(thread + "  " + top + "  <- " + caller, 1, Integer::sum);
                         nativeSamples++;

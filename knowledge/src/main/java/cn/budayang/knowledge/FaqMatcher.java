@@ -29,7 +29,7 @@ import java.util.Set;
  * <p>Immutable and thread-safe.
  */
 final class FaqMatcher {
-    /** One scored FAQ. {@code matched} are the question terms the FAQ contains, strongest first. */
+    /** One scored FAQ. {@code matched} are the question terms the FAQ contains, in question order. */
     record Candidate(String faqId, String paraphrase, double similarity, double questionCoverage,
                      double paraphraseCoverage, List<String> matched) {
     }
@@ -108,12 +108,22 @@ final class FaqMatcher {
         return questionWords.contains(key) ? 0 : idf.getOrDefault(key, unknownWeight);
     }
 
+    /** A question term with its key and weight, computed once per question. */
+    private record QueryTerm(String field, String term, String key, double weight) {
+    }
+
     /** The best {@code n} FAQs for the question terms ({@code field → terms}), best first. */
     List<Candidate> rank(Map<String, Set<String>> query, int n) {
+        List<QueryTerm> terms = new ArrayList<>();
         double queryMass = 0;
         for (String f : fields) {
             for (String t : query.getOrDefault(f, Set.of())) {
-                queryMass += weight(f, t);
+                String key = key(f, t);
+                double w = questionWords.contains(key) ? 0 : idf.getOrDefault(key, unknownWeight);
+                if (w > 0) {
+                    terms.add(new QueryTerm(f, t, key, w));
+                    queryMass += w;
+                }
             }
         }
         if (queryMass <= 0) {
@@ -128,12 +138,9 @@ final class FaqMatcher {
                 continue;
             }
             double matched = 0;
-            for (String f : fields) {
-                Set<String> entryTerms = index.terms(hit.ord(), f);
-                for (String t : query.getOrDefault(f, Set.of())) {
-                    if (entryTerms.contains(t)) {
-                        matched += weight(f, t);
-                    }
+            for (QueryTerm qt : terms) {
+                if (index.terms(hit.ord(), qt.field()).contains(qt.term())) {
+                    matched += qt.weight();
                 }
             }
             double pc = paraphraseMass[hit.ord()] <= 0 ? 0 : matched / paraphraseMass[hit.ord()];
@@ -147,24 +154,21 @@ final class FaqMatcher {
             Map<String, Double> profile = profiles.get(e.getKey());
             double mass = 0;
             Map<String, Double> matched = new LinkedHashMap<>();
-            for (String f : fields) {
-                for (String t : query.getOrDefault(f, Set.of())) {
-                    Double factor = profile.get(key(f, t));
-                    if (factor != null && weight(f, t) > 0) {
-                        double w = factor * weight(f, t);
-                        mass += w;
-                        matched.merge(t, w, Math::max);
-                    }
+            for (QueryTerm qt : terms) {
+                Double factor = profile.get(qt.key());
+                if (factor != null) {
+                    double w = factor * qt.weight();
+                    mass += w;
+                    matched.merge(qt.term(), w, Math::max);
                 }
             }
             double qc = Math.min(1, mass / queryMass);
             double pc = e.getValue();
             double sim = qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
-            List<String> terms = new ArrayList<>(matched.keySet());
-            terms.sort(Comparator.comparingDouble(matched::get).reversed());
-            out.add(new Candidate(e.getKey(), bestText.getOrDefault(e.getKey(), ""), sim, qc, pc, terms));
+            out.add(new Candidate(e.getKey(), bestText.getOrDefault(e.getKey(), ""), sim, qc, pc,
+                    List.copyOf(matched.keySet())));
         }
         out.sort(Comparator.comparingDouble(Candidate::similarity).reversed());
-        return out.size() > n ? List.copyOf(out.subList(0, n)) : out;
+        return List.copyOf(out.size() > n ? out.subList(0, n) : out);
     }
 }

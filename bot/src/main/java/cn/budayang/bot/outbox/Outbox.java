@@ -126,7 +126,7 @@ public final class Outbox implements AutoCloseable {
             wake.addAll(wait(s, e, now));
         }
         s.outbox().put(id, e);
-        record(s, e, now);
+        index(s, e);
         return wake;
     }
 
@@ -152,7 +152,6 @@ public final class Outbox implements AutoCloseable {
             OutboxEntry next = e.get().with(State.PENDING, e.get().attempts(), now, e.get().lastErrcode(),
                     e.get().lastError(), now);
             s.outbox().put(id, next);
-            record(s, next, now);
             wake.add(id);
         }
         return wake;
@@ -177,7 +176,7 @@ public final class Outbox implements AutoCloseable {
         OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
                 e.recipient(), "invite", State.PENDING, 0, now, null, null, now, now);
         s.outbox().put(noticeId, notice);
-        record(s, notice, now);
+        index(s, notice);
         return List.of(noticeId);
     }
 
@@ -212,6 +211,9 @@ public final class Outbox implements AutoCloseable {
     }
 
     private void send(long id) {
+        if (closed) {
+            return;
+        }
         Optional<OutboxEntry> found = store.outbox().get(id);
         if (found.isEmpty() || found.get().state() != State.PENDING) {
             queued.remove(id);
@@ -309,7 +311,6 @@ public final class Outbox implements AutoCloseable {
             }
         }
         s.outbox().put(id, next);
-        record(s, next, now);
         if (next.kind() == Kind.TEXT && (next.state() == State.WAITING || next.state() == State.FAILED
                 || next.state() == State.PARKED)) {
             wake.addAll(undeliverable.handle(s, next, now));
@@ -330,7 +331,8 @@ public final class Outbox implements AutoCloseable {
         return Duration.ofMillis(Math.min(ms, MAX_BACKOFF.toMillis()));
     }
 
-    private static void record(Store s, OutboxEntry e, Instant now) {
+    /** Adds a new entry to its ticket's deliveries (the entry itself carries its state from then on). */
+    private static void index(Store s, OutboxEntry e) {
         if (e.ticketId() == null) {
             return;
         }
@@ -340,9 +342,17 @@ public final class Outbox implements AutoCloseable {
         } catch (NumberFormatException x) {
             return;
         }
-        s.tickets().get(tid).ifPresent(t -> s.tickets().put(tid, t.withDelivery(new Ticket.Delivery(
-                String.valueOf(e.id()), e.recipient(), e.purpose() + (e.kind() == Kind.NOTICE ? " (notice)" : ""),
-                e.state().wireName(), e.lastErrcode(), now))));
+        long[] ids = s.ticketDeliveries().get(tid).orElse(new long[0]);
+        long[] next = java.util.Arrays.copyOf(ids, ids.length + 1);
+        next[ids.length] = e.id();
+        s.ticketDeliveries().put(tid, next);
+    }
+
+    /** How an entry shows on its ticket. */
+    public static Ticket.Delivery delivery(OutboxEntry e) {
+        return new Ticket.Delivery(String.valueOf(e.id()), e.recipient(),
+                e.purpose() + (e.kind() == Kind.NOTICE ? " (notice)" : ""), e.state().wireName(), e.lastErrcode(),
+                e.updatedAt());
     }
 
     private static String truncate(String s, int max) {
@@ -358,7 +368,8 @@ public final class Outbox implements AutoCloseable {
     public void close() {
         closed = true;
         dispatcher.interrupt();
-        pool.shutdown();
+        // queued sends stay pending in the store and are resumed at the next start
+        pool.shutdownNow();
         try {
             pool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

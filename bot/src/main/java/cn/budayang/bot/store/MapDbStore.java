@@ -6,6 +6,8 @@ import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.bot.reception.Conversation;
 import cn.budayang.bot.reception.Processed;
 import cn.budayang.bot.ticket.Ticket;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.mapdb.Atomic;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
@@ -53,6 +55,8 @@ public final class MapDbStore implements Store {
     private final MapTable<String, Processed> processed;
     private final MapTable<Long, OutboxEntry> outbox;
     private final MapTable<String, String> bindings;
+    private final MapTable<Long, long[]> ticketDeliveries;
+    private final List<MapTable<?, ?>> tables;
     private volatile boolean closed;
 
     private record Job<R>(Function<Store, R> work, CompletableFuture<R> future) {
@@ -70,6 +74,9 @@ public final class MapDbStore implements Store {
                 .createOrOpen(), OutboxEntry.class);
         this.bindings = new MapTable<>(this, db.hashMap("deputyBindings", Serializer.STRING, Serializer.BYTE_ARRAY)
                 .createOrOpen(), String.class);
+        this.ticketDeliveries = new MapTable<>(this, db.treeMap("ticketDeliveries", Serializer.LONG,
+                Serializer.BYTE_ARRAY).createOrOpen(), long[].class);
+        this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries);
         db.commit();
         this.writer = new Thread(this::run, "store-writer");
         this.writer.setDaemon(true);
@@ -121,6 +128,11 @@ public final class MapDbStore implements Store {
     @Override
     public Table<Long, OutboxEntry> outbox() {
         return outbox;
+    }
+
+    @Override
+    public Table<Long, long[]> ticketDeliveries() {
+        return ticketDeliveries;
     }
 
     @Override
@@ -182,6 +194,7 @@ public final class MapDbStore implements Store {
                 } catch (RuntimeException ignored) {
                     // the store stays as it was at the last good commit
                 }
+                tables.forEach(MapTable::forget);
             }
             for (int i = 0; i < batch.size(); i++) {
                 complete(batch.get(i), results.get(i), commitError);
@@ -233,10 +246,16 @@ public final class MapDbStore implements Store {
         db.close();
     }
 
+    /**
+     * A MapDB map of JSON values with a cache of decoded values in front: the writer thread is the only writer, so
+     * the cache is written through and never stale; after a failed commit it is dropped.
+     */
     private static final class MapTable<K, V> implements Table<K, V> {
+        static final int CACHED = 20_000;
         private final MapDbStore store;
         private final Map<K, byte[]> map;
         private final Class<V> type;
+        private final Cache<K, V> cache = Caffeine.newBuilder().maximumSize(CACHED).build();
 
         MapTable(MapDbStore store, Map<K, byte[]> map, Class<V> type) {
             this.store = store;
@@ -246,20 +265,35 @@ public final class MapDbStore implements Store {
 
         @Override
         public Optional<V> get(K key) {
+            V cached = cache.getIfPresent(key);
+            if (cached != null) {
+                return Optional.of(cached);
+            }
             byte[] b = map.get(key);
-            return b == null ? Optional.empty() : Optional.of(Json.read(b, type));
+            if (b == null) {
+                return Optional.empty();
+            }
+            V v = Json.read(b, type);
+            cache.put(key, v);
+            return Optional.of(v);
         }
 
         @Override
         public void put(K key, V value) {
             store.checkWriter();
             map.put(key, Json.bytes(value));
+            cache.put(key, value);
         }
 
         @Override
         public void remove(K key) {
             store.checkWriter();
             map.remove(key);
+            cache.invalidate(key);
+        }
+
+        void forget() {
+            cache.invalidateAll();
         }
 
         @Override
@@ -278,6 +312,7 @@ public final class MapDbStore implements Store {
             }
             for (K k : doomed) {
                 map.remove(k);
+                cache.invalidate(k);
             }
             return doomed.size();
         }

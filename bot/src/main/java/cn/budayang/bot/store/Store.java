@@ -30,6 +30,9 @@ public interface Store extends AutoCloseable {
     /** Outbound messages, by id ascending. */
     Table<Long, OutboxEntry> outbox();
 
+    /** Ticket number → ids of the outbox entries about it, oldest first (the ticket's deliveries). */
+    Table<Long, long[]> ticketDeliveries();
+
     /** Deputy id → the openid the deputy bound with {@code 绑定}. */
     Table<String, String> deputyBindings();
 

@@ -163,23 +163,11 @@ public record Ticket(
                 rating, history, deliveries);
     }
 
-    public Ticket withDelivery(Delivery d) {
-        List<Delivery> next = new ArrayList<>(deliveries.size() + 1);
-        boolean replaced = false;
-        for (Delivery x : deliveries) {
-            if (x.outboxId().equals(d.outboxId())) {
-                next.add(d);
-                replaced = true;
-            } else {
-                next.add(x);
-            }
-        }
-        if (!replaced) {
-            next.add(d);
-        }
+    /** The ticket as shown: with the deliveries kept in the outbox. */
+    public Ticket withDeliveries(List<Delivery> d) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
-                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers, rating,
-                history, next);
+                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
+                rating, history, d);
     }
 
     private static <T> List<T> append(List<T> list, T item) {

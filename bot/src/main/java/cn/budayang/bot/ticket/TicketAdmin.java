@@ -1,5 +1,6 @@
 package cn.budayang.bot.ticket;
 
+import cn.budayang.bot.outbox.Outbox;
 import cn.budayang.bot.store.Store;
 
 import java.time.Clock;
@@ -30,16 +31,28 @@ public final class TicketAdmin implements AdminQueries {
 
     @Override
     public List<Ticket> tickets(TicketQuery query) {
-        return store.tickets().scan(query::matches, true, query.offset(), query.limit());
+        return store.tickets().scan(query::matches, true, query.offset(), query.limit()).stream()
+                .map(this::withDeliveries).toList();
     }
 
     @Override
     public Optional<Ticket> ticket(String id) {
         try {
-            return store.tickets().get(Long.parseLong(id.startsWith("#") ? id.substring(1) : id));
+            return store.tickets().get(Long.parseLong(id.startsWith("#") ? id.substring(1) : id))
+                    .map(this::withDeliveries);
         } catch (NumberFormatException e) {
             return Optional.empty();
         }
+    }
+
+    /** Joins the ticket's outbound messages, as they stand now, from the outbox. */
+    private Ticket withDeliveries(Ticket t) {
+        long[] ids = store.ticketDeliveries().get(Long.parseLong(t.id())).orElse(new long[0]);
+        List<Ticket.Delivery> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            store.outbox().get(id).ifPresent(e -> out.add(Outbox.delivery(e)));
+        }
+        return t.withDeliveries(out);
     }
 
     @Override

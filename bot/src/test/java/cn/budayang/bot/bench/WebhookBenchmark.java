@@ -341,7 +341,7 @@ public final class WebhookBenchmark {
     /**
      * Heap after {@code tickets} tickets: the store is filled directly (the webhook path is far too slow to make
      * 100,000 tickets in a benchmark run, see the figures above) with what that many questions leave behind — an
-     * assigned ticket forwarded to five deputies with five delivery records, the constituent's conversation and the
+     * assigned ticket forwarded to five deputies with five sent outbox entries, the constituent's conversation and the
      * de-duplication record — then the real app starts on it (recovering deadlines and the outbox), and the heap is
      * measured after GC, serving.
      */
@@ -365,11 +365,17 @@ public final class WebhookBenchmark {
                                 .assigned("pro-urban", now.plus(Duration.ofHours(24)), "system", "交办：城建环保代表小组",
                                         now)
                                 .withForwardedTo(deputies);
+                        long[] deliveries = new long[deputies.size()];
                         for (int d = 0; d < deputies.size(); d++) {
-                            t = t.withDelivery(new cn.budayang.bot.ticket.Ticket.Delivery(id + "-" + d,
-                                    "代表 " + deputies.get(d), "forward", "sent", null, now));
+                            long outboxId = st.next("outbox");
+                            deliveries[d] = outboxId;
+                            st.outbox().put(outboxId, cn.budayang.bot.outbox.OutboxEntry.text(outboxId,
+                                    "oDeputy" + d, "【群众留言 #" + id + "】" + question, id, "代表 " + deputies.get(d),
+                                    "forward", now).with(cn.budayang.bot.outbox.OutboxEntry.State.SENT, 1, null, null,
+                                    null, now));
                         }
                         st.tickets().put(Long.parseLong(id), t);
+                        st.ticketDeliveries().put(Long.parseLong(id), deliveries);
                         st.conversations().put(openId, cn.budayang.bot.reception.Conversation.fresh(openId)
                                 .inbound(now).withTicket(id));
                         st.processed().put("msg:" + (26_000_000_000_000_000L + i),

@@ -3,6 +3,7 @@ package cn.budayang.bot.proof;
 import cn.budayang.bot.BotApp;
 import cn.budayang.bot.config.BotConfig;
 import cn.budayang.bot.ticket.Ticket;
+import cn.budayang.bot.ticket.TicketQuery;
 import cn.budayang.wechat.WeChatCredentials;
 import cn.budayang.wechat.WeChatXml;
 import cn.budayang.wechat.testing.FakeWeChatApi;
@@ -184,7 +185,7 @@ final class ProofBot implements AutoCloseable {
     }
 
     List<Ticket> tickets() {
-        return app.store().tickets().scan(t -> true, false, 0, Integer.MAX_VALUE);
+        return app.admin().tickets(new TicketQuery(null, null, null, null, TicketQuery.MAX_LIMIT, 0));
     }
 
     @Override

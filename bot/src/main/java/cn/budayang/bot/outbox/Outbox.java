@@ -6,6 +6,7 @@ import cn.budayang.bot.reception.Conversation;
 import cn.budayang.bot.store.Store;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.wechat.api.WeChatApiException;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,6 +76,12 @@ public final class Outbox implements AutoCloseable {
     private final ExecutorService pool;
     private final DelayQueue<Due> queue = new DelayQueue<>();
     private final Set<Long> queued = ConcurrentHashMap.newKeySet();
+    /**
+     * openid → texts sent since that person last wrote (WeChat allows {@value Conversation#WINDOW_QUOTA}). Kept in
+     * memory: after a restart the count starts again, and WeChat's 45047 then tells what the count would have.
+     */
+    private final Map<String, Integer> sentInWindow = Caffeine.newBuilder()
+            .expireAfterWrite(Conversation.WINDOW).maximumSize(1_000_000).<String, Integer>build().asMap();
     /** openid → ids of entries waiting for that person's next message. Maintained on the writer thread. */
     private final Map<String, Set<Long>> waiting = new ConcurrentHashMap<>();
     private final Thread dispatcher;
@@ -114,24 +121,34 @@ public final class Outbox implements AutoCloseable {
      * the delivery on the ticket. Returns the ids to {@link #wake} after the commit.
      */
     public List<Long> enqueue(Store s, String openId, String text, String ticketId, String recipient,
-                              String purpose, Instant now) {
+                              String purpose, Instant now, Deliveries deliveries) {
         long id = s.next("outbox");
         Conversation c = s.conversations().get(openId).orElseGet(() -> Conversation.fresh(openId));
         OutboxEntry e = OutboxEntry.text(id, openId, text, ticketId, recipient, purpose, now);
         List<Long> wake = new ArrayList<>();
-        if (c.windowOpen(now)) {
+        if (reachable(c, now)) {
             wake.add(id);
         } else {
             e = e.with(State.WAITING, 0, now, null, "outside the 48-hour window", now);
-            wake.addAll(wait(s, e, now));
+            wake.addAll(wait(s, e, now, deliveries));
         }
         s.outbox().put(id, e);
-        index(s, e);
+        deliveries.add(e);
         return wake;
+    }
+
+    /**
+     * Whether a text to this person can go out now, as far as we know: never-seen openids are tried (WeChat answers
+     * 45015 if their window is closed); known ones need a message within 48 hours and quota left.
+     */
+    private boolean reachable(Conversation c, Instant now) {
+        return c.lastInboundAt() == null
+                || c.windowOpen(now) && sentInWindow.getOrDefault(c.openId(), 0) < Conversation.WINDOW_QUOTA;
     }
 
     /** The recipient wrote: their waiting entries become pending (up to WeChat's quota). Inside a store write. */
     public List<Long> release(Store s, String openId, Instant now) {
+        sentInWindow.remove(openId);
         Set<Long> ids = waiting.remove(openId);
         if (ids == null || ids.isEmpty()) {
             return List.of();
@@ -165,7 +182,7 @@ public final class Outbox implements AutoCloseable {
         }
     }
 
-    private List<Long> wait(Store s, OutboxEntry e, Instant now) {
+    private List<Long> wait(Store s, OutboxEntry e, Instant now, Deliveries deliveries) {
         Set<Long> set = waiting.computeIfAbsent(e.openId(), k -> ConcurrentHashMap.newKeySet());
         boolean first = set.isEmpty();
         set.add(e.id());
@@ -176,7 +193,7 @@ public final class Outbox implements AutoCloseable {
         OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
                 e.recipient(), "invite", State.PENDING, 0, now, null, null, now, now);
         s.outbox().put(noticeId, notice);
-        index(s, notice);
+        deliveries.add(notice);
         return List.of(noticeId);
     }
 
@@ -275,7 +292,7 @@ public final class Outbox implements AutoCloseable {
         if (r.error == null) {
             next = e.with(State.SENT, tries, null, null, null, now);
             if (e.kind() == Kind.TEXT) {
-                s.conversations().get(e.openId()).ifPresent(c -> s.conversations().put(e.openId(), c.sent()));
+                sentInWindow.merge(e.openId(), 1, Integer::sum);
             }
         } else {
             WeChatApiException x = r.error;
@@ -291,7 +308,9 @@ public final class Outbox implements AutoCloseable {
                             // what we knew was wrong: remember the window is closed for this person
                             s.conversations().put(e.openId(), closedWindow(c, now));
                         }
-                        wake.addAll(wait(s, next, now));
+                        Deliveries notices = new Deliveries();
+                        wake.addAll(wait(s, next, now, notices));
+                        notices.flush(s);
                     }
                 }
                 default -> {
@@ -331,21 +350,36 @@ public final class Outbox implements AutoCloseable {
         return Duration.ofMillis(Math.min(ms, MAX_BACKOFF.toMillis()));
     }
 
-    /** Adds a new entry to its ticket's deliveries (the entry itself carries its state from then on). */
-    private static void index(Store s, OutboxEntry e) {
-        if (e.ticketId() == null) {
-            return;
+    /**
+     * New entries of one store write, per ticket, so that each ticket's delivery index is appended once per write
+     * rather than once per entry. {@link #flush} inside the same write.
+     */
+    public static final class Deliveries {
+        private final Map<Long, List<Long>> byTicket = new LinkedHashMap<>();
+
+        void add(OutboxEntry e) {
+            if (e.ticketId() == null) {
+                return;
+            }
+            try {
+                byTicket.computeIfAbsent(Long.parseLong(e.ticketId()), k -> new ArrayList<>()).add(e.id());
+            } catch (NumberFormatException ignored) {
+                // not a ticket of ours: nothing to index
+            }
         }
-        long tid;
-        try {
-            tid = Long.parseLong(e.ticketId());
-        } catch (NumberFormatException x) {
-            return;
+
+        /** Appends the collected ids to each ticket's index (the entries carry their own state from then on). */
+        public void flush(Store s) {
+            byTicket.forEach((ticket, ids) -> {
+                long[] old = s.ticketDeliveries().get(ticket).orElse(new long[0]);
+                long[] next = java.util.Arrays.copyOf(old, old.length + ids.size());
+                for (int i = 0; i < ids.size(); i++) {
+                    next[old.length + i] = ids.get(i);
+                }
+                s.ticketDeliveries().put(ticket, next);
+            });
+            byTicket.clear();
         }
-        long[] ids = s.ticketDeliveries().get(tid).orElse(new long[0]);
-        long[] next = java.util.Arrays.copyOf(ids, ids.length + 1);
-        next[ids.length] = e.id();
-        s.ticketDeliveries().put(tid, next);
     }
 
     /** How an entry shows on its ticket. */

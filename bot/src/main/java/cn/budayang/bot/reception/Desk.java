@@ -117,6 +117,7 @@ public final class Desk implements Reception {
 
     private List<Long> apply(Store s, List<Action> actions, Instant now) {
         List<Long> created = new ArrayList<>();
+        Outbox.Deliveries deliveries = new Outbox.Deliveries();
         for (Action a : actions) {
             if (a instanceof Action.SaveTicket t) {
                 s.tickets().put(Long.parseLong(t.ticket().id()), t.ticket());
@@ -127,9 +128,10 @@ public final class Desk implements Reception {
                 s.deputyBindings().put(b.deputyId(), b.openId());
             } else if (a instanceof Action.Send send) {
                 created.addAll(outbox.enqueue(s, send.openId(), send.text(), send.ticketId(), send.recipient(),
-                        send.purpose(), now));
+                        send.purpose(), now, deliveries));
             }
         }
+        deliveries.flush(s);
         return created;
     }
 
@@ -141,7 +143,8 @@ public final class Desk implements Reception {
                 return List.<Long>of();
             }
             s.processed().put(message.dedupKey(), p.get().replyMissed());
-            return outbox.enqueue(s, message.fromUser(), p.get().reply(), null, "群众", "reply", clock.instant());
+            return outbox.enqueue(s, message.fromUser(), p.get().reply(), null, "群众", "reply", clock.instant(),
+                    new Outbox.Deliveries());
         }).whenComplete((ids, e) -> {
             if (e != null) {
                 log.error("event=reply_missed_not_queued from_key={} error=\"{}\"", message.dedupKey(), e.toString());

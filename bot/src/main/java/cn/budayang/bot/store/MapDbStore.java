@@ -8,7 +8,6 @@ import cn.budayang.bot.reception.Processed;
 import cn.budayang.bot.ticket.Ticket;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import org.mapdb.Atomic;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
@@ -28,6 +27,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -49,7 +49,10 @@ public final class MapDbStore implements Store {
     private final DB db;
     private final Thread writer;
     private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
-    private final Map<String, Atomic.Long> sequences = new ConcurrentHashMap<>();
+    /** Sequences live in memory, seeded at open from the largest key stored: no store write per number. */
+    private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
+    private final NavigableMap<Long, byte[]> ticketMap;
+    private final NavigableMap<Long, byte[]> outboxMap;
     private final MapTable<Long, Ticket> tickets;
     private final MapTable<String, Conversation> conversations;
     private final MapTable<String, Processed> processed;
@@ -64,18 +67,21 @@ public final class MapDbStore implements Store {
 
     private MapDbStore(DB db) {
         this.db = db;
-        this.tickets = new MapTable<>(this, db.treeMap("tickets", Serializer.LONG, Serializer.BYTE_ARRAY)
-                .createOrOpen(), Ticket.class);
+        // values (JSON of a few KB) outside the B-tree nodes: otherwise every put rewrites a whole leaf of values
+        this.ticketMap = db.treeMap("tickets", Serializer.LONG, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
+                .createOrOpen();
+        this.outboxMap = db.treeMap("outbox", Serializer.LONG, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
+                .createOrOpen();
+        this.tickets = new MapTable<>(this, ticketMap, Ticket.class);
         this.conversations = new MapTable<>(this, db.hashMap("conversations", Serializer.STRING,
                 Serializer.BYTE_ARRAY).createOrOpen(), Conversation.class);
         this.processed = new MapTable<>(this, db.hashMap("processed", Serializer.STRING, Serializer.BYTE_ARRAY)
                 .createOrOpen(), Processed.class);
-        this.outbox = new MapTable<>(this, db.treeMap("outbox", Serializer.LONG, Serializer.BYTE_ARRAY)
-                .createOrOpen(), OutboxEntry.class);
+        this.outbox = new MapTable<>(this, outboxMap, OutboxEntry.class);
         this.bindings = new MapTable<>(this, db.hashMap("deputyBindings", Serializer.STRING, Serializer.BYTE_ARRAY)
                 .createOrOpen(), String.class);
         this.ticketDeliveries = new MapTable<>(this, db.treeMap("ticketDeliveries", Serializer.LONG,
-                Serializer.BYTE_ARRAY).createOrOpen(), long[].class);
+                Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen(), long[].class);
         this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries);
         db.commit();
         this.writer = new Thread(this::run, "store-writer");
@@ -140,10 +146,23 @@ public final class MapDbStore implements Store {
         return bindings;
     }
 
+    /**
+     * {@inheritDoc} Numbers come from memory, seeded from the largest key of the table they number ({@code ticket}:
+     * ticket numbers are 1000 + n; {@code outbox}: entry ids): a number whose write never committed may be handed
+     * out again after a restart, which is harmless because nothing about it was acknowledged.
+     */
     @Override
     public long next(String sequence) {
         checkWriter();
-        return sequences.computeIfAbsent(sequence, s -> db.atomicLong("seq." + s).createOrOpen()).incrementAndGet();
+        return sequences.computeIfAbsent(sequence, s -> new AtomicLong(switch (s) {
+            case "ticket" -> Math.max(0, lastKey(ticketMap) - 1000);
+            case "outbox" -> lastKey(outboxMap);
+            default -> throw new IllegalArgumentException("unknown sequence " + s);
+        })).incrementAndGet();
+    }
+
+    private static long lastKey(NavigableMap<Long, byte[]> map) {
+        return map.isEmpty() ? 0 : map.lastKey();
     }
 
     @Override
@@ -169,6 +188,7 @@ public final class MapDbStore implements Store {
                 break;
             }
             boolean stop = false;
+            long tA = System.nanoTime();
             for (Job<?> job : batch) {
                 if (job.work == null) {
                     stop = true;
@@ -182,8 +202,13 @@ public final class MapDbStore implements Store {
                 }
             }
             Throwable commitError = null;
+            long tB = System.nanoTime();
             try {
                 db.commit();
+                if (log.isDebugEnabled()) {
+                    log.debug("event=store_commit batch={} apply_us={} commit_us={}", batch.size(),
+                            (tB - tA) / 1000, (System.nanoTime() - tB) / 1000);
+                }
             } catch (RuntimeException | Error e) {
                 commitError = e;
                 log.error("event=store_commit_failed batch={} error=\"{}\" action=\"messages in this batch were not "

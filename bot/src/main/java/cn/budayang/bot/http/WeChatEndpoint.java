@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 final class WeChatEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(WeChatEndpoint.class);
+    private final QuietWarnings warnings = new QuietWarnings(log);
 
     /** WeChat waits 5 s; a budget above this would let the answer arrive too late. */
     static final Duration MAX_REPLY_BUDGET = Duration.ofMillis(4500);
@@ -82,9 +83,9 @@ final class WeChatEndpoint {
             inbound = protocol.decode(request.query(), request.body());
         } catch (WeChatProtocolException e) {
             if (e.kind() == WeChatProtocolException.Kind.AES_NOT_CONFIGURED) {
-                log.warn("an encrypted push (encrypt_type=aes) arrived but no EncodingAESKey is configured; set "
-                        + "WECHAT_AES_KEY (or switch the account to plaintext mode). Answered success, the message"
-                        + " is lost");
+                warnings.warn("aes_push_without_key", "action=\"an encrypted push (encrypt_type=aes) arrived but no "
+                        + "EncodingAESKey is configured: set WECHAT_AES_KEY or switch the account to plaintext mode; "
+                        + "answered success, the message is lost\"");
                 return CompletableFuture.completedFuture(Response.SUCCESS);
             }
             throw refusal(e);
@@ -92,7 +93,7 @@ final class WeChatEndpoint {
         return answer(inbound, loop);
     }
 
-    private static HttpError refusal(WeChatProtocolException e) {
+    private HttpError refusal(WeChatProtocolException e) {
         String what = e.kind().name().toLowerCase(Locale.ROOT);
         return switch (e.kind()) {
             case BAD_SIGNATURE, STALE_TIMESTAMP, MISSING_PARAMETER -> {
@@ -101,7 +102,9 @@ final class WeChatEndpoint {
             }
             case TOO_LARGE -> HttpError.tooLarge("push body too large", false);
             case MALFORMED_XML, BAD_BASE64, BAD_CIPHERTEXT, BAD_PADDING, WRONG_APP_ID -> {
-                log.warn("signed push refused as {}: {}", e.kind(), e.getMessage());
+                warnings.warn("signed_push_refused", "kind=" + e.kind() + " detail=\"" + e.getMessage()
+                        + "\" action=\"a correctly signed body did not parse or decrypt: check WECHAT_AES_KEY and "
+                        + "WECHAT_APP_ID, or the token may have leaked\"");
                 yield HttpError.badRequest(what, "not a valid WeChat push: " + what);
             }
             case AES_NOT_CONFIGURED -> throw new IllegalStateException("handled by the caller", e);

@@ -46,48 +46,90 @@ public record BotConfig(
     }
 
     public BotConfig withPort(int p) {
-        return new BotConfig(host, p, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.port = p);
     }
 
     public BotConfig withHost(String h) {
-        return new BotConfig(h, port, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.host = h);
     }
 
     public BotConfig withDataDir(Path d) {
-        return new BotConfig(host, port, d, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.dataDir = d);
     }
 
+    /** Real credentials and API base: no longer the demo token. */
     public BotConfig withWeChat(WeChatCredentials w, URI api) {
-        return new BotConfig(host, port, dataDir, knowledgeDir, w, api, noticeTemplateId, adminToken,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, false);
+        return with(b -> {
+            b.wechat = w;
+            b.apiBase = api;
+            b.demoToken = false;
+        });
     }
 
     public BotConfig withAdminToken(String t) {
-        return new BotConfig(host, port, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, t,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.adminToken = t);
     }
 
     public BotConfig withNoticeTemplateId(String t) {
-        return new BotConfig(host, port, dataDir, knowledgeDir, wechat, apiBase, t, adminToken,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.noticeTemplateId = t);
     }
 
     public BotConfig withAnswerDeadline(Duration d) {
-        return new BotConfig(host, port, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
-                d, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.answerDeadline = d);
     }
 
     public BotConfig withReplyBudget(Duration d) {
-        return new BotConfig(host, port, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
-                answerDeadline, maxBodyBytes, d, freshness, idleTimeout, demoToken);
+        return with(b -> b.replyBudget = d);
     }
 
     public BotConfig withKnowledgeDir(Path d) {
-        return new BotConfig(host, port, dataDir, d, wechat, apiBase, noticeTemplateId, adminToken,
-                answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        return with(b -> b.knowledgeDir = d);
+    }
+
+    private BotConfig with(java.util.function.Consumer<Copy> change) {
+        Copy b = new Copy(this);
+        change.accept(b);
+        return b.build();
+    }
+
+    /** A mutable copy, so that each {@code with...} names only what it changes. */
+    private static final class Copy {
+        String host;
+        int port;
+        Path dataDir;
+        Path knowledgeDir;
+        WeChatCredentials wechat;
+        URI apiBase;
+        String noticeTemplateId;
+        String adminToken;
+        Duration answerDeadline;
+        int maxBodyBytes;
+        Duration replyBudget;
+        Duration freshness;
+        Duration idleTimeout;
+        boolean demoToken;
+
+        Copy(BotConfig c) {
+            host = c.host;
+            port = c.port;
+            dataDir = c.dataDir;
+            knowledgeDir = c.knowledgeDir;
+            wechat = c.wechat;
+            apiBase = c.apiBase;
+            noticeTemplateId = c.noticeTemplateId;
+            adminToken = c.adminToken;
+            answerDeadline = c.answerDeadline;
+            maxBodyBytes = c.maxBodyBytes;
+            replyBudget = c.replyBudget;
+            freshness = c.freshness;
+            idleTimeout = c.idleTimeout;
+            demoToken = c.demoToken;
+        }
+
+        BotConfig build() {
+            return new BotConfig(host, port, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
+                    answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+        }
     }
 
     @Override

@@ -26,13 +26,29 @@ import java.util.Set;
  * </ul>
  * The {@link Router} decides with the similarity and with the margin over the second FAQ.
  *
+ * <p>Sibling platform FAQs (未受理 / 受理范围, 开放时间 / 最近站点, 联名 / 重复提交) share most of their words, so the
+ * candidates are <em>ordered</em> by the similarity plus two small bonuses that only break near ties; the similarity itself, which
+ * the Router's thresholds use, is left unchanged:
+ * <ul>
+ *   <li><b>tag</b>: the question contains one of the FAQ's tags whole (联名, 开放时间, 履职), worth {@link #TAG_BONUS}
+ *   scaled by the tag's IDF over FAQs (a tag every FAQ shares, 留言, is worth little);</li>
+ *   <li><b>question type</b>: the question and one of the FAQ's paraphrases share a question-type cue of the lexicon
+ *   ({@code @why} 为什么/什么原因, {@code @mine} 我的留言/我反映的: who is asking about what), worth {@link #CUE_BONUS}
+ *   each: "我的留言显示不予受理，什么原因" asks "为什么我的留言显示未受理", not "哪些意见建议不予受理".</li>
+ * </ul>
+ *
  * <p>Immutable and thread-safe.
  */
 final class FaqMatcher {
     /** One scored FAQ. {@code matched} are the question terms the FAQ contains, in question order. */
     record Candidate(String faqId, String paraphrase, double similarity, double questionCoverage,
-                     double paraphraseCoverage, List<String> matched) {
+                     double paraphraseCoverage, List<String> matched, double rankScore) {
     }
+
+    /** Lexicon markers that say what kind of answer a question wants (see lexicon.txt). */
+    static final Set<String> QUESTION_TYPES = Set.of("@why", "@mine");
+    static final double TAG_BONUS = 0.08;
+    static final double CUE_BONUS = 0.05;
 
     private final List<String> fields;
     private final TermIndex index;
@@ -45,6 +61,10 @@ final class FaqMatcher {
     private final Map<String, Map<String, Double>> profiles = new HashMap<>();
     /** entry ordinal of a paraphrase → its weight under {@link #idf}. */
     private final double[] paraphraseMass;
+    /** FAQ id → its tags, normalised, with their IDF share (IDF over FAQs / the largest IDF). */
+    private final Map<String, Map<String, Double>> tagWeights = new HashMap<>();
+    /** FAQ id → question-type cues of its paraphrases. */
+    private final Map<String, Set<String>> questionTypes = new HashMap<>();
 
     /**
      * @param questionWords terms ({@code field + '\0' + term}) that only make a sentence a question (什么时候, 能不能,
@@ -84,6 +104,29 @@ final class FaqMatcher {
         int n = profiles.size();
         df.forEach((k, d) -> idf.put(k, Math.log(1 + (n - d + 0.5) / (d + 0.5))));
         this.unknownWeight = Math.log(1 + (n + 0.5) / 0.5);
+        for (Faq f : faqs) {
+            Map<String, Double> tags = new HashMap<>();
+            for (String tag : f.tags()) {
+                String t = QuestionAnalyzer.normalize(tag).strip();
+                double w = 0;
+                for (String field : fields) {
+                    w = Math.max(w, idf.getOrDefault(key(field, t), 0.0));
+                }
+                if (w > 0) {
+                    tags.put(t, w / unknownWeight);
+                }
+            }
+            tagWeights.put(f.id(), tags);
+            Set<String> types = new java.util.HashSet<>();
+            for (String q : f.questions()) {
+                for (String m : analysis.markers(q)) {
+                    if (QUESTION_TYPES.contains(m)) {
+                        types.add(m);
+                    }
+                }
+            }
+            questionTypes.put(f.id(), types);
+        }
         this.paraphraseMass = new double[index.size()];
         for (int i = 0; i < index.size(); i++) {
             if (index.entry(i).kind() == TermIndex.Kind.QUESTION) {
@@ -96,6 +139,15 @@ final class FaqMatcher {
                 paraphraseMass[i] = mass;
             }
         }
+    }
+
+    private static boolean containsTerm(Map<String, Set<String>> query, String term) {
+        for (Set<String> terms : query.values()) {
+            if (terms.contains(term)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String key(String field, String term) {
@@ -112,8 +164,11 @@ final class FaqMatcher {
     private record QueryTerm(String field, String term, String key, double weight) {
     }
 
-    /** The best {@code n} FAQs for the question terms ({@code field → terms}), best first. */
-    List<Candidate> rank(Map<String, Set<String>> query, int n) {
+    /**
+     * The best {@code n} FAQs for the question terms ({@code field → terms}) and the question's markers, best first by
+     * {@link Candidate#rankScore()}.
+     */
+    List<Candidate> rank(Map<String, Set<String>> query, Set<String> markers, int n) {
         List<QueryTerm> terms = new ArrayList<>();
         double queryMass = 0;
         for (String f : fields) {
@@ -165,10 +220,25 @@ final class FaqMatcher {
             double qc = Math.min(1, mass / queryMass);
             double pc = e.getValue();
             double sim = qc + pc <= 0 ? 0 : 2 * qc * pc / (qc + pc);
+            double bonus = 0;
+            if (sim > 0) {
+                double tag = 0;
+                for (Map.Entry<String, Double> t : tagWeights.getOrDefault(e.getKey(), Map.of()).entrySet()) {
+                    if (containsTerm(query, t.getKey())) {
+                        tag = Math.max(tag, t.getValue());
+                    }
+                }
+                bonus += TAG_BONUS * tag;
+                for (String m : questionTypes.getOrDefault(e.getKey(), Set.of())) {
+                    if (markers.contains(m)) {
+                        bonus += CUE_BONUS;
+                    }
+                }
+            }
             out.add(new Candidate(e.getKey(), bestText.getOrDefault(e.getKey(), ""), sim, qc, pc,
-                    List.copyOf(matched.keySet())));
+                    List.copyOf(matched.keySet()), sim + bonus));
         }
-        out.sort(Comparator.comparingDouble(Candidate::similarity).reversed());
+        out.sort(Comparator.comparingDouble(Candidate::rankScore).reversed());
         return List.copyOf(out.size() > n ? out.subList(0, n) : out);
     }
 }

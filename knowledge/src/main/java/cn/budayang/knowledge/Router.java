@@ -24,7 +24,9 @@ import java.util.Set;
  *   <li><b>FAQ</b> ({@link FaqMatcher}): each FAQ is one document (paraphrases, tags, answer) weighted by IDF over
  *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能) and, in
  *   a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
- *   the FAQ explains and how much of its best paraphrase the question contains. An FAQ answers when the similarity
+ *   the FAQ explains and how much of its best paraphrase the question contains; candidates are ordered with two small
+ *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue, @why / @mine), the
+ *   thresholds below apply to the similarity itself. An FAQ answers when the similarity
  *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, or a sentence
  *   ending in a bare negation: 开门不), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}
  *   for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
@@ -156,7 +158,7 @@ public final class Router {
 
         boolean chat = q.markers.contains(QuestionAnalyzer.CHAT);
         GroupEvidence groups = scoreGroups(q, excluded);
-        List<FaqMatcher.Candidate> faqRanking = excluded.isEmpty() ? faqs.rank(faqTerms(q, chat), 2) : List.of();
+        List<FaqMatcher.Candidate> faqRanking = excluded.isEmpty() ? faqs.rank(faqTerms(q, chat), q.markers, 2) : List.of();
         FaqMatcher.Candidate faq = faqRanking.isEmpty() ? null : faqRanking.get(0);
         boolean spam = q.markers.contains(QuestionAnalyzer.SPAM);
 
@@ -370,7 +372,7 @@ public final class Router {
     /** The best FAQs for a message, best first (for explanations and tuning). */
     List<FaqMatcher.Candidate> faqCandidates(String text, int n) {
         Query q = analyse(text);
-        return faqs.rank(faqTerms(q, q.markers.contains(QuestionAnalyzer.CHAT)), n);
+        return faqs.rank(faqTerms(q, q.markers.contains(QuestionAnalyzer.CHAT)), q.markers, n);
     }
 
     // ---- groups

@@ -30,13 +30,17 @@ import org.junit.jupiter.api.Test;
  *   <li>held-out 4: {@code heldout4.jsonl}, 60 messages written after all tuning and measured once: group 88.9 %,
  *   FAQ 92.9 %, false positives 0 %. One FAQ miss exposed a bug (small talk 发错了 blocked a 0.77 FAQ match), fixed
  *   afterwards; nothing else was tuned on it.</li>
+ *   <li>held-out 5: {@code heldout5.jsonl}, 81 messages (62 FAQ questions over 56 FAQs, 13 group, 6 none) written in
+ *   new words and labelled from faq.json and groups.json only, before the tag and question-type ranking bonuses. First
+ *   run: group 100 %, FAQ 69.4 % (43/62), false positives 0 %. Its misses were not used for lexicon phrases; the two
+ *   bonus sizes were chosen on dev (middle of the dev plateau), though held-out 5 figures were printed in that sweep.</li>
  * </ul>
  *
  * <p>Floors: the issue asks for group ≥ 95 %, FAQ ≥ 95 %, false positives ≤ 3 % on dev, and group ≥ 92 %, FAQ ≥ 90 %,
- * false positives ≤ 5 % on unseen messages. Group routing and abstaining meet them on dev and on held-out 1–3; FAQ
- * matching does not yet on dev (about 82 %: the remaining misses pick a sibling platform FAQ, 票决 questions among
- * 25/27/28/29, 隐私 among 30/52), nor on held-out 2 and 3, and group routing not on held-out 4 (89 %). Those floors
- * assert what is reached, to catch regressions; the message names the target.
+ * false positives ≤ 5 % on unseen messages. Group routing and abstaining meet them on dev and on held-out 1–3 and 5; FAQ
+ * matching does not yet on dev (93.3 %: the remaining misses are 29 vs 25 由谁投票 / 什么是票决制, 30 vs 52 谁发的 /
+ * 公开办理结果, 24 紧急 taken by the judicial group, 02 vs 35), nor on held-out 2, 3 and 5 (72.6 %), and group routing
+ * not on held-out 4 (89 %). Those floors assert what is reached, to catch regressions; the message names the target.
  */
 class RoutingEvaluationTest {
     private static Router router;
@@ -60,7 +64,7 @@ class RoutingEvaluationTest {
         report("dev " + file, r);
         assertTrue(r.groupAccuracy() >= 0.95, r.summary());
         assertTrue(r.falsePositiveRate() <= 0.03, r.summary());
-        assertTrue(r.faqHitRate() >= 0.80, "FAQ floor (target 0.95, not reached): " + r.summary());
+        assertTrue(r.faqHitRate() >= 0.93, "FAQ floor (target 0.95, not reached): " + r.summary());
     }
 
     @Test
@@ -100,6 +104,17 @@ class RoutingEvaluationTest {
         report("held-out 4", r);
         assertTrue(r.groupAccuracy() >= 0.85, "group floor (target 0.92, not reached): " + r.summary());
         assertTrue(r.faqHitRate() >= 0.90, r.summary());
+        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
+    }
+
+    @Test
+    void fifthHeldOutSet() throws IOException, URISyntaxException {
+        List<Evaluation.Example> examples = resource("/heldout5.jsonl");
+        assertTrue(examples.size() >= 80);
+        Evaluation.Result r = Evaluation.evaluate(router, examples);
+        report("held-out 5", r);
+        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
+        assertTrue(r.faqHitRate() >= 0.72, "FAQ floor (target 0.90, not reached): " + r.summary());
         assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
     }
 

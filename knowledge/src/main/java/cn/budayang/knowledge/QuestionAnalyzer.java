@@ -318,28 +318,31 @@ public final class QuestionAnalyzer {
         return builder.build();
     }
 
-    private static Reader normalizing(Reader reader) {
-        return new CJKWidthCharFilter(reader);
+    /** Every analysis chain reads full-width forms as half-width ones first. */
+    private abstract static class NormalizingAnalyzer extends Analyzer {
+        @Override
+        protected Reader initReader(String fieldName, Reader reader) {
+            return new CJKWidthCharFilter(reader);
+        }
+    }
+
+    /** The start of the character chains: CJK characters one by one, symbols and dropped types out, lower case. */
+    private static TokenStream characters(Tokenizer source) {
+        return new LowerCaseFilter(new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES)));
     }
 
     /** Normalised characters without synonyms or bigrams: how lexicon phrases are cut for the bigram chain. */
-    private static final class BigramBase extends Analyzer {
+    private static final class BigramBase extends NormalizingAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new StandardTokenizer();
-            TokenStream ts = new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES));
-            ts = new LowerCaseFilter(ts);
+            TokenStream ts = characters(source);
             return new TokenStreamComponents(source, ts);
-        }
-
-        @Override
-        protected Reader initReader(String fieldName, Reader reader) {
-            return normalizing(reader);
         }
     }
 
     /** Normalised SmartCN words without synonyms: how lexicon phrases are cut for the word chain. */
-    private static class WordBase extends Analyzer {
+    private static class WordBase extends NormalizingAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new HMMChineseTokenizer();
@@ -348,18 +351,13 @@ public final class QuestionAnalyzer {
             return new TokenStreamComponents(source, ts);
         }
 
-        @Override
-        protected Reader initReader(String fieldName, Reader reader) {
-            return normalizing(reader);
-        }
-
         static CharArraySet stopWords() {
             return SmartChineseAnalyzer.getDefaultStopSet();
         }
     }
 
     /** Normalised characters through the marker rules only. */
-    private static final class MarkerAnalyzer extends Analyzer {
+    private static final class MarkerAnalyzer extends NormalizingAnalyzer {
         private final SynonymMap markers;
 
         MarkerAnalyzer(SynonymMap markers) {
@@ -369,19 +367,13 @@ public final class QuestionAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new StandardTokenizer();
-            TokenStream ts = new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES));
-            ts = new LowerCaseFilter(ts);
+            TokenStream ts = characters(source);
             ts = new SynonymGraphFilter(ts, markers, false);
             return new TokenStreamComponents(source, ts);
         }
-
-        @Override
-        protected Reader initReader(String fieldName, Reader reader) {
-            return normalizing(reader);
-        }
     }
 
-    private static final class BigramAnalyzer extends Analyzer {
+    private static final class BigramAnalyzer extends NormalizingAnalyzer {
         private final SynonymMap synonyms;
 
         BigramAnalyzer(SynonymMap synonyms) {
@@ -391,21 +383,15 @@ public final class QuestionAnalyzer {
         @Override
         protected TokenStreamComponents createComponents(String fieldName) {
             Tokenizer source = new StandardTokenizer();
-            TokenStream ts = new SymbolFilter(new TypeTokenFilter(source, DROPPED_TYPES));
-            ts = new LowerCaseFilter(ts);
+            TokenStream ts = characters(source);
             ts = new SynonymGraphFilter(ts, synonyms, false);
             ts = new StopFilter(ts, FUNCTION_WORDS);
             ts = new CJKBigramFilter(ts);
             return new TokenStreamComponents(source, ts);
         }
-
-        @Override
-        protected Reader initReader(String fieldName, Reader reader) {
-            return normalizing(reader);
-        }
     }
 
-    private static final class WordAnalyzer extends Analyzer {
+    private static final class WordAnalyzer extends NormalizingAnalyzer {
         private final SynonymMap synonyms;
 
         WordAnalyzer(SynonymMap synonyms) {
@@ -421,11 +407,6 @@ public final class QuestionAnalyzer {
             ts = new StopFilter(ts, FUNCTION_WORDS);
             ts = new SingleCharFilter(ts);
             return new TokenStreamComponents(source, ts);
-        }
-
-        @Override
-        protected Reader initReader(String fieldName, Reader reader) {
-            return normalizing(reader);
         }
     }
 }

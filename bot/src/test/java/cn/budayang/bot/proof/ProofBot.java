@@ -1,5 +1,7 @@
 package cn.budayang.bot.proof;
 
+import cn.budayang.bot.RoutedQuestions;
+
 import cn.budayang.bot.BotApp;
 import cn.budayang.bot.config.BotConfig;
 import cn.budayang.bot.ticket.Ticket;
@@ -42,15 +44,7 @@ final class ProofBot implements AutoCloseable {
     static final Instant START = Instant.parse("2026-11-26T02:00:00Z");
 
     /** Questions that route to a professional group and become tickets (no FAQ answers them). */
-    static final List<String> QUESTIONS = List.of(
-            "小区门口的路灯坏了一个多星期，晚上黑漆漆的很危险",
-            "楼下饭店油烟直排，窗户都不敢开",
-            "孩子上小学划片太远了，学区划分能不能调整一下",
-            "小区里的垃圾好几天没人清运，臭味很大",
-            "村里的灌溉水渠堵了，今年的秧苗没法插",
-            "老旧小区加装电梯的补贴什么时候能落实",
-            "公交站台离小区太远，老人出行很不方便",
-            "养老院床位太紧张，排队一年多还没排上");
+    static final List<String> QUESTIONS = RoutedQuestions.ALL;
 
     final FakeWeChatApi api;
     final Clock clock;

@@ -142,8 +142,8 @@ public final class Outbox implements AutoCloseable {
      * 45015 if their window is closed); known ones need a message within 48 hours and quota left.
      */
     private boolean reachable(Conversation c, Instant now) {
-        return c.lastInboundAt() == null
-                || c.windowOpen(now) && sentInWindow.getOrDefault(c.openId(), 0) < Conversation.WINDOW_QUOTA;
+        return c.windowOpen(now) && (c.lastInboundAt() == null
+                || sentInWindow.getOrDefault(c.openId(), 0) < Conversation.WINDOW_QUOTA);
     }
 
     /** The recipient wrote: their waiting entries become pending (up to WeChat's quota). Inside a store write. */
@@ -302,11 +302,15 @@ public final class Outbox implements AutoCloseable {
                         next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
                     } else {
                         next = e.with(State.WAITING, tries, null, x.errcode(), x.errmsg(), now);
-                        Conversation c = s.conversations().get(e.openId()).orElseGet(() ->
-                                Conversation.fresh(e.openId()));
-                        if (c.lastInboundAt() == null || c.windowOpen(now)) {
+                        if (x.kind() == WeChatApiException.Kind.QUOTA_EXHAUSTED) {
+                            sentInWindow.put(e.openId(), Conversation.WINDOW_QUOTA);
+                        } else {
                             // what we knew was wrong: remember the window is closed for this person
-                            s.conversations().put(e.openId(), closedWindow(c, now));
+                            Conversation c = s.conversations().get(e.openId()).orElseGet(() ->
+                                    Conversation.fresh(e.openId()));
+                            if (c.windowOpen(now)) {
+                                s.conversations().put(e.openId(), c.windowClosed(now));
+                            }
                         }
                         Deliveries notices = new Deliveries();
                         wake.addAll(wait(s, next, now, notices));
@@ -337,13 +341,6 @@ public final class Outbox implements AutoCloseable {
         return new Settled(again, wake);
     }
 
-    private static Conversation closedWindow(Conversation c, Instant now) {
-        Conversation x = c.lastInboundAt() == null ? c.inbound(now.minus(Conversation.WINDOW)) : c;
-        while (x.windowOpen(now)) {
-            x = x.sent();
-        }
-        return x;
-    }
 
     static Duration backoff(int tries) {
         long ms = FIRST_BACKOFF.toMillis() << Math.min(tries - 1, 20);

@@ -17,7 +17,6 @@ import java.util.List;
  * @param openTicketId     the constituent's ticket that follow-up messages join, or null
  * @param ratingTicketId   the answered ticket waiting for the constituent's rating, or null
  * @param lastInboundAt    last message from this openid: opens WeChat's 48-hour customer-service window
- * @param sentInWindow     customer-service messages sent since then (WeChat allows 5)
  * @param subscribed       false after an unsubscribe event
  * @param ticketIds        the constituent's tickets, newest last (at most {@value #MAX_TICKETS})
  * @param forwarded        for deputies: open tickets forwarded to them
@@ -32,7 +31,6 @@ public record Conversation(
         String openTicketId,
         String ratingTicketId,
         Instant lastInboundAt,
-        int sentInWindow,
         boolean subscribed,
         List<String> ticketIds,
         List<String> forwarded,
@@ -55,60 +53,63 @@ public record Conversation(
     }
 
     public static Conversation fresh(String openId) {
-        return new Conversation(openId, null, null, null, null, null, null, 0, true, List.of(), List.of(), List.of(),
+        return new Conversation(openId, null, null, null, null, null, null, true, List.of(), List.of(), List.of(),
                 null);
     }
 
-    /** A message arrived from this openid: the 48-hour window opens again with a full quota. */
+    /** A message arrived from this openid: the 48-hour window opens again. */
     public Conversation inbound(Instant now) {
-        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, now, 0, true,
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, now, true,
                 ticketIds, forwarded, pending, lastAnswered);
     }
 
     /**
-     * Whether a customer-service message can reach this openid now, as far as we know: never-seen openids are
-     * tried (WeChat answers 45015 if not), known ones need a message within 48 hours and quota left.
+     * Whether this openid is inside WeChat's 48-hour customer-service window, as far as we know: never-seen openids
+     * count as inside (the send is tried and WeChat answers 45015 if not). The 5-per-window quota is counted by the
+     * outbox.
      */
     public boolean windowOpen(Instant now) {
-        if (lastInboundAt == null) {
-            return true;
-        }
-        return now.isBefore(lastInboundAt.plus(WINDOW)) && sentInWindow < WINDOW_QUOTA;
+        return lastInboundAt == null || now.isBefore(lastInboundAt.plus(WINDOW));
     }
 
-    public Conversation sent() {
-        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow + 1, subscribed, ticketIds, forwarded, pending, lastAnswered);
+    /** WeChat said the window is closed (45015): remember it until the person writes again. */
+    public Conversation windowClosed(Instant now) {
+        if (!windowOpen(now)) {
+            return this;
+        }
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId,
+                now.minus(WINDOW), subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
+
 
     public Conversation withStation(String station, String area) {
         return new Conversation(openId, station, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withArea(String area) {
         return new Conversation(openId, stationId, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withDeputy(String deputy) {
         return new Conversation(openId, stationId, areaGroupId, deputy, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withOpenTicket(String ticketId) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withRatingTicket(String ticketId) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ticketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation unsubscribed() {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, false, ticketIds, forwarded, pending, lastAnswered);
+                false, ticketIds, forwarded, pending, lastAnswered);
     }
 
     public Conversation withTicket(String ticketId) {
@@ -118,7 +119,7 @@ public record Conversation(
             ids = ids.subList(ids.size() - MAX_TICKETS, ids.size());
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ids, forwarded, List.of(), lastAnswered);
+                subscribed, ids, forwarded, List.of(), lastAnswered);
     }
 
     public Conversation withForwarded(String ticketId, boolean add) {
@@ -132,12 +133,12 @@ public record Conversation(
             f.remove(ticketId);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, List.copyOf(f), pending, lastAnswered);
+                subscribed, ticketIds, List.copyOf(f), pending, lastAnswered);
     }
 
     public Conversation withLastAnswered(String question) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, pending, question);
+                subscribed, ticketIds, forwarded, pending, question);
     }
 
     public Conversation withPending(TicketMessage m) {
@@ -146,6 +147,6 @@ public record Conversation(
             p.add(m);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                sentInWindow, subscribed, ticketIds, forwarded, p, lastAnswered);
+                subscribed, ticketIds, forwarded, p, lastAnswered);
     }
 }

@@ -106,11 +106,11 @@ public final class BotApp implements AutoCloseable {
         }
     }
 
+    /** Runs on an event loop: only in-memory figures, never a store scan. */
     Map<String, Object> health() {
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("status", "ok");
         h.put("uptimeSeconds", Duration.between(startedAt, clock.instant()).toSeconds());
-        h.put("tickets", store.tickets().size());
         h.put("outboxBacklog", outbox.backlog());
         h.put("watchedDeadlines", desk.watched());
         h.put("knowledge", knowledge.current().base().toString());

@@ -361,7 +361,6 @@ class ConversationEngineTest {
         Ticket answered = state.tickets.get("1001");
         assertTrue(state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(9)))).isEmpty());
         assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
-        engine.onClock(state, answered, now.plus(Duration.ofDays(10)));
         state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(10))));
         Ticket rated = state.tickets.get("1001");
         assertEquals(TicketStatus.RATED, rated.status());

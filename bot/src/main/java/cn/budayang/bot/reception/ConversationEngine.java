@@ -51,7 +51,7 @@ public final class ConversationEngine {
             Pattern.DOTALL);
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
-    private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
+    private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*\\S.*$", Pattern.DOTALL);
     /** An answer not rated within this time counts as 基本满意. */
     public static final Duration RATING_WINDOW = Duration.ofDays(10);
     /** Duty staff answer 人工 on working days 9:00–17:30 (as the FAQ tells constituents). */
@@ -248,10 +248,10 @@ public final class ConversationEngine {
         if ((m = URGE.matcher(text)).matches()) {
             return urge(ch, from, m.group(1), now);
         }
-        if ((m = MINSHENG.matcher(text)).matches()) {
-            String suggestion = m.group(1).strip();
-            return minsheng(ch, from, text, new TicketMessage(now, tm.kind(), text, tm.mediaId(), tm.url()),
-                    ch.state.route(suggestion), now);
+        if (MINSHENG.matcher(text).matches() && route != null) {
+            // the message was routed before the write; its group evidence is the suggestion's
+            return minsheng(ch, from, text, new TicketMessage(now, tm.kind(), text, tm.mediaId(), tm.url()), route,
+                    now);
         }
         if (text.equals("转代表") || text.equals("转人工")) {
             return toDeputies(ch, from, now);

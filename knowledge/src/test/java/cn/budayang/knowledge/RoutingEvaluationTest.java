@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.ParameterizedTest;
 
 /**
  * The routing quality of the product on labelled sets, with floors.
@@ -67,54 +69,30 @@ class RoutingEvaluationTest {
         assertTrue(r.faqHitRate() >= 0.93, "FAQ floor (target 0.95, not reached): " + r.summary());
     }
 
-    @Test
-    void heldOutSet() throws IOException, URISyntaxException {
-        List<Evaluation.Example> examples = resource("/heldout.jsonl");
-        assertTrue(examples.size() >= 100);
+    /**
+     * Held-out sets written by us, never by the customer. Floors below the issue's targets for unseen messages
+     * (group 0.92, FAQ 0.90, false positives 0.05) are what is reached, and the message names the target.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            held-out   | /heldout.jsonl  | 100 | 0.92 | 0.90
+            held-out 2 | /heldout2.jsonl |   0 | 0.92 | 0.80
+            held-out 3 | /heldout3.jsonl | 120 | 0.92 | 0.75
+            held-out 4 | /heldout4.jsonl |   0 | 0.85 | 0.90
+            held-out 5 | /heldout5.jsonl |  80 | 0.92 | 0.72
+            """)
+    void heldOutSets(String name, String resource, int minLines, double groupFloor, double faqFloor)
+            throws IOException, URISyntaxException {
+        List<Evaluation.Example> examples = resource(resource);
+        assertTrue(examples.size() >= minLines, name + " has " + examples.size() + " lines");
         Evaluation.Result r = Evaluation.evaluate(router, examples);
-        report("held-out", r);
-        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
-        assertTrue(r.faqHitRate() >= 0.90, r.summary());
-        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
-    }
-
-    @Test
-    void secondHeldOutSet() throws IOException, URISyntaxException {
-        Evaluation.Result r = Evaluation.evaluate(router, resource("/heldout2.jsonl"));
-        report("held-out 2", r);
-        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
-        assertTrue(r.faqHitRate() >= 0.80, "FAQ floor (target 0.90, not reached; 10 lines): " + r.summary());
-        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
-    }
-
-    @Test
-    void thirdHeldOutSet() throws IOException, URISyntaxException {
-        List<Evaluation.Example> examples = resource("/heldout3.jsonl");
-        assertTrue(examples.size() >= 120);
-        Evaluation.Result r = Evaluation.evaluate(router, examples);
-        report("held-out 3", r);
-        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
-        assertTrue(r.faqHitRate() >= 0.75, "FAQ floor (target 0.90, not reached): " + r.summary());
-        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
-    }
-
-    @Test
-    void fourthHeldOutSet() throws IOException, URISyntaxException {
-        Evaluation.Result r = Evaluation.evaluate(router, resource("/heldout4.jsonl"));
-        report("held-out 4", r);
-        assertTrue(r.groupAccuracy() >= 0.85, "group floor (target 0.92, not reached): " + r.summary());
-        assertTrue(r.faqHitRate() >= 0.90, r.summary());
-        assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
-    }
-
-    @Test
-    void fifthHeldOutSet() throws IOException, URISyntaxException {
-        List<Evaluation.Example> examples = resource("/heldout5.jsonl");
-        assertTrue(examples.size() >= 80);
-        Evaluation.Result r = Evaluation.evaluate(router, examples);
-        report("held-out 5", r);
-        assertTrue(r.groupAccuracy() >= 0.92, r.summary());
-        assertTrue(r.faqHitRate() >= 0.72, "FAQ floor (target 0.90, not reached): " + r.summary());
+        report(name, r);
+        assertTrue(r.groupAccuracy() >= groupFloor,
+                "group floor " + groupFloor + (groupFloor < 0.92 ? " (target 0.92, not reached)" : "") + ": "
+                        + r.summary());
+        assertTrue(r.faqHitRate() >= faqFloor,
+                "FAQ floor " + faqFloor + (faqFloor < 0.90 ? " (target 0.90, not reached)" : "") + ": "
+                        + r.summary());
         assertTrue(r.falsePositiveRate() <= 0.05, r.summary());
     }
 

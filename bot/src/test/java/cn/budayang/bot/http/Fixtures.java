@@ -96,8 +96,11 @@ final class Fixtures {
     }
 
     /** A channel with only the dispatcher: write {@link FullHttpRequest}s, read {@link FullHttpResponse}s. */
+    /** A channel whose clock moves only with {@code advanceTimeBy}: deadlines never fire early on a busy machine. */
     static EmbeddedChannel dispatcher(List<Route> routes) {
-        return new EmbeddedChannel(new HttpDispatcher(routes, DIRECT));
+        EmbeddedChannel ch = new EmbeddedChannel(new HttpDispatcher(routes, DIRECT));
+        ch.freezeTime();
+        return ch;
     }
 
     static FullHttpRequest request(HttpMethod method, String uri, byte[] body) {

@@ -144,7 +144,7 @@ public final class WeChatXml {
     }
 
     private static Document parse(byte[] xml) {
-        DocumentBuilder builder = newBuilder();
+        DocumentBuilder builder = BUILDER.get();
         try {
             return builder.parse(new ByteArrayInputStream(xml));
         } catch (SAXParseException e) {
@@ -159,6 +159,13 @@ public final class WeChatXml {
                     "XML body could not be parsed: " + abbreviate(e.getMessage()), e);
         }
     }
+
+    /**
+     * One hardened parser per thread: looking up and configuring a JAXP factory costs more than parsing a WeChat
+     * message (a file-system probe for jaxp.properties each time). A DocumentBuilder parses one document at a time,
+     * which a thread-local guarantees, and keeps its features, resolver and error handler between documents.
+     */
+    private static final ThreadLocal<DocumentBuilder> BUILDER = ThreadLocal.withInitial(WeChatXml::newBuilder);
 
     private static DocumentBuilder newBuilder() {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();

@@ -24,8 +24,9 @@ import java.util.Set;
  *   <li><b>FAQ</b> ({@link FaqMatcher}): each FAQ is one document (paraphrases, tags, answer) weighted by IDF over
  *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能) and, in
  *   a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
- *   the FAQ explains and how much of its best paraphrase the question contains; candidates are ordered with two small
- *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue, @why / @mine), the
+ *   the FAQ explains and how much of its best paraphrase the question contains, a question-type cue shared with the FAQ
+ *   (@why, @mine, @who, @when) counting as one more weighty term; candidates are ordered with two small
+ *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue), the
  *   thresholds below apply to the similarity itself. An FAQ answers when the similarity
  *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, or a sentence
  *   ending in a bare negation: 开门不), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}

@@ -66,6 +66,9 @@ class RouterTest {
             代表之家周六有人吗                          | faq-05
             您好，请问有人在吗                          | none
             什么时候能把村里的路修一修                  | pro-rural
+            民生实事到底是哪些人说了算投票              | faq-29
+            民生项目的建议一般哪天开始收                | faq-28
+            几点了                                      | none
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);

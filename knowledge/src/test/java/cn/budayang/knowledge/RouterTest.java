@@ -69,6 +69,13 @@ class RouterTest {
             民生实事到底是哪些人说了算投票              | faq-29
             民生项目的建议一般哪天开始收                | faq-28
             几点了                                      | none
+            有人冒充银行工作人员让我把钱转过去          | pro-judicial
+            隔壁那家人仗着人多老是欺负我们              | pro-judicial
+            学校每学期都乱收费                          | pro-education
+            健身房预存了三千块，现在老板联系不上        | pro-finance
+            超市的秤少了好几两                          | pro-finance
+            今年猪肉价格翻了一倍                        | pro-finance
+            我们组通组的路一直没硬化                    | pro-rural
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);

@@ -69,6 +69,9 @@ class RouterTest {
             民生实事到底是哪些人说了算投票              | faq-29
             民生项目的建议一般哪天开始收                | faq-28
             几点了                                      | none
+            你是谁                                      | none
+            我们镇的人大代表都有谁                      | faq-01
+            我们街道的代表是哪几个人                    | faq-01
             有人冒充银行工作人员让我把钱转过去          | pro-judicial
             隔壁那家人仗着人多老是欺负我们              | pro-judicial
             学校每学期都乱收费                          | pro-education

@@ -79,7 +79,7 @@ class RoutingEvaluationTest {
             held-out 2 | /heldout2.jsonl |   0 | 0.92 | 0.80
             held-out 3 | /heldout3.jsonl | 120 | 0.92 | 0.82
             held-out 4 | /heldout4.jsonl |   0 | 0.92 | 0.90
-            held-out 5 | /heldout5.jsonl |  80 | 0.92 | 0.77
+            held-out 5 | /heldout5.jsonl |  80 | 0.92 | 0.80
             """)
     void heldOutSets(String name, String resource, int minLines, double groupFloor, double faqFloor)
             throws IOException, URISyntaxException {

@@ -72,6 +72,7 @@ class RouterTest {
             你是谁                                      | none
             我们镇的人大代表都有谁                      | faq-01
             我们街道的代表是哪几个人                    | faq-01
+            代表每个月哪天到站里接待群众                | faq-06
             有人冒充银行工作人员让我把钱转过去          | pro-judicial
             隔壁那家人仗着人多老是欺负我们              | pro-judicial
             学校每学期都乱收费                          | pro-education

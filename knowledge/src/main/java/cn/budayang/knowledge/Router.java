@@ -28,8 +28,8 @@ import java.util.Set;
  *   (@why, @mine, @who, @when) counting as one more weighty term; candidates are ordered with two small
  *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue), the
  *   thresholds below apply to the similarity itself. An FAQ answers when the similarity
- *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, or a sentence
- *   ending in a bare negation: 开门不), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}
+ *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, a sentence
+ *   ending in a bare negation: 开门不, or an alternative question: 是代表回还是部门回), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}
  *   for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
  *   "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
  *   {@code faqOverGroupThreshold} (0.45).</li>
@@ -284,6 +284,14 @@ public final class Router {
         return t.length() >= 3 && (t.endsWith("不") || t.endsWith("没") || t.endsWith("没有") || t.endsWith("冇"));
     }
 
+    /** One clause (no sentence punctuation) with 是 … 还是 …: an alternative question (是代表回的还是部门回的). */
+    private static final java.util.regex.Pattern CHOICE = java.util.regex.Pattern.compile("是[^，。！？；,.!?;]+还是");
+
+    /** An alternative question (A 还是 B) asks even without a question mark. */
+    private static boolean asksAChoice(String text) {
+        return CHOICE.matcher(text).find();
+    }
+
     private static final class Query {
         /** Ordinary terms per field (FAQ and group search). */
         final Map<String, Set<String>> terms = new HashMap<>();
@@ -324,7 +332,8 @@ public final class Router {
         }
         q.markers.addAll(analysis.markers(text));
         applyContext(q);
-        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0 || endsAsQuestion(text);
+        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0 || endsAsQuestion(text)
+                || asksAChoice(text);
         return q;
     }
 

@@ -86,7 +86,7 @@ class RoutingEvaluationTest {
             held-out 3 | /heldout3.jsonl | 120 | 0.92 | 0.88
             held-out 4 | /heldout4.jsonl |   0 | 0.92 | 0.90
             held-out 5 | /heldout5.jsonl |  80 | 0.92 | 0.90
-            held-out 6 | /heldout6.jsonl |  90 | 0.92 | 0.95
+            held-out 6 | /heldout6.jsonl |  90 | 0.92 | 0.96
             """)
     void heldOutSets(String name, String resource, int minLines, double groupFloor, double faqFloor)
             throws IOException, URISyntaxException {

@@ -81,7 +81,7 @@ final class FaqMatcher {
 
     /**
      * @param questionWords terms ({@code field + '\0' + term}) that only make a sentence a question (什么时候, 能不能,
-     *                      在哪): they weigh nothing here, so that "什么时候能通自来水" does not lean towards an FAQ
+     *                      在哪) or frame it (平时, 到底): they weigh nothing here, so that "什么时候能通自来水" does not lean towards an FAQ
      *                      asked with 什么时候
      */
     FaqMatcher(QuestionAnalyzer analysis, List<String> fields, List<Faq> faqs, double answerFactor,

@@ -52,7 +52,8 @@ import org.apache.lucene.util.CharsRefBuilder;
  * Measured on the dev set (see {@code RoutingEvaluationTest}): both fields together match FAQs best; SmartCN alone cuts
  * 学区 and 医保 apart and lets chit-chat reach FAQs; bigrams alone miss more FAQ paraphrases.
  *
- * <p>Markers ({@code @spam}, {@code @chat}, {@code @ask}, {@code @complain}) are matched in a separate pass
+ * <p>Markers ({@code @spam}, {@code @chat}, {@code @ask}, {@code @complain}, question types such as {@code @who},
+ * {@code @filler}) are matched in a separate pass
  * ({@link #markers}) so that they never hide, or are hidden by, an overlapping concept phrase.
  *
  * <p>The synonym graph comes from the reviewed domain lexicon {@code lexicon.txt} shipped in this jar (colloquial or
@@ -77,6 +78,8 @@ public final class QuestionAnalyzer {
     public static final String ASK = "@ask";
     /** Marker concept of complaint and request cues (被骗, 投诉, 希望 ...). */
     public static final String COMPLAIN = "@complain";
+    /** Marker of adverbs that frame a sentence and say nothing about its topic (平时, 以后, 到底): weightless for FAQs. */
+    public static final String FILLER = "@filler";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */
     public static final String WEAK_PREFIX = "~";
     /**

@@ -22,8 +22,8 @@ import java.util.Set;
  * coverages, comparable across questions, unlike raw BM25:
  * <ul>
  *   <li><b>FAQ</b> ({@link FaqMatcher}): each FAQ is one document (paraphrases, tags, answer) weighted by IDF over
- *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能) and, in
- *   a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
+ *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能), framing
+ *   adverbs (平时, 到底, 以后) and, in a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
  *   the FAQ explains and how much of its best paraphrase the question contains, a question-type cue shared with the FAQ
  *   (@why, @mine, @who, @when) counting as one more weighty term; candidates are ordered with two small
  *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue), the
@@ -94,7 +94,8 @@ public final class Router {
             normalizedQuestions.put(f.id(), f.questions().stream().map(QuestionAnalyzer::normalize).toList());
         }
         this.faqs = new FaqMatcher(analysis, settings.fields(), base.faqs(), settings.answerFactor(),
-                markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK));
+                union(markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK),
+                        markerWords(analysis, settings.fields(), QuestionAnalyzer.FILLER)));
         List<TermIndex.Entry> groupEntries = new ArrayList<>();
         for (Group g : base.professionalGroups()) {
             for (String k : g.keywords()) {
@@ -341,7 +342,7 @@ public final class Router {
 
     /**
      * The ordinary terms ({@code field + '\0' + term}) of a marker's phrases: those of @ask (什么时候, 能不能, 在哪里)
-     * make a sentence a question and say nothing about its topic; those of @chat (您好, 有人在吗) are politeness.
+     * make a sentence a question and say nothing about its topic, nor do those of @filler (平时, 到底); those of @chat (您好, 有人在吗) are politeness.
      * Concepts (多久 → 时限, 是谁 → 名单) are kept.
      */
     private static Set<String> markerWords(QuestionAnalyzer analysis, List<String> fields, String marker) {
@@ -358,6 +359,12 @@ public final class Router {
                 });
             }
         }
+        return out;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> out = new java.util.HashSet<>(a);
+        out.addAll(b);
         return out;
     }
 

@@ -67,6 +67,7 @@ class QuestionAnalyzerTest {
         // a question-type cue also makes the sentence a question
         assertTrue(analyzer.markers("报名哪天截止").containsAll(List.of("@when", QuestionAnalyzer.ASK)));
         assertTrue(analyzer.markers("为啥还没人回").contains("@why"));
+        assertTrue(analyzer.markers("代表平时到底管什么").contains(QuestionAnalyzer.FILLER));
         // 我想知道 frames a question and says nothing about its topic
         assertTrue(analyzer.markers("我想知道站点地址").contains(QuestionAnalyzer.ASK));
     }

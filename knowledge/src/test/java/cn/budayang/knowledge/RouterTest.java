@@ -81,6 +81,8 @@ class RouterTest {
             足不出户也能找代表反映吗                    | faq-02
             代表之家礼拜六有没有人上班                  | faq-05
             民生实事是老百姓投票还是代表投票            | faq-29
+            现在几点了                                  | none
+            人大代表到底有什么用                        | faq-20
             有人冒充银行工作人员让我把钱转过去          | pro-judicial
             隔壁那家人仗着人多老是欺负我们              | pro-judicial
             学校每学期都乱收费                          | pro-education

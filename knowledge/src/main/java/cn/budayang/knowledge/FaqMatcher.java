@@ -38,7 +38,8 @@ import java.util.Set;
  *   scaled by the tag's IDF over FAQs (a tag every FAQ shares, 留言, is worth little);</li>
  *   <li><b>question type</b>: the question and one of the FAQ's paraphrases share a question-type cue of the lexicon
  *   ({@code @why} 为什么/什么原因, {@code @mine} 我的留言/我反映的, {@code @who} 谁/哪些人, {@code @when} 什么时候/哪天),
- *   worth {@link #CUE_BONUS} each on top of the cue's term weight: "我的留言显示不予受理，什么原因" asks "为什么我的留言显示未受理", not "哪些意见建议不予受理".</li>
+ *   worth {@link #CUE_BONUS} each on top of the cue's term weight: "我的留言显示不予受理，什么原因" asks
+ *   "为什么我的留言显示未受理", not "哪些意见建议不予受理".</li>
  * </ul>
  *
  * <p>Immutable and thread-safe.
@@ -81,8 +82,8 @@ final class FaqMatcher {
 
     /**
      * @param questionWords terms ({@code field + '\0' + term}) that only make a sentence a question (什么时候, 能不能,
-     *                      在哪) or frame it (平时, 到底): they weigh nothing here, so that "什么时候能通自来水" does not lean towards an FAQ
-     *                      asked with 什么时候
+     *                      在哪) or frame it (平时, 到底): they weigh nothing here, so that "什么时候能通自来水" does
+     *                      not lean towards an FAQ asked with 什么时候
      */
     FaqMatcher(QuestionAnalyzer analysis, List<String> fields, List<Faq> faqs, double answerFactor,
                Set<String> questionWords) {

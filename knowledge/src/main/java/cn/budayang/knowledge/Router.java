@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Decides, for one constituent message, whether an FAQ answers it, which professional group should take it, or
@@ -23,14 +24,14 @@ import java.util.Set;
  * <ul>
  *   <li><b>FAQ</b> ({@link FaqMatcher}): each FAQ is one document (paraphrases, tags, answer) weighted by IDF over
  *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能), framing
- *   adverbs (平时, 到底, 以后) and, in a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
- *   the FAQ explains and how much of its best paraphrase the question contains, a question-type cue shared with the FAQ
- *   (@why, @mine, @who, @when) counting as one more weighty term; candidates are ordered with two small
- *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue), the
- *   thresholds below apply to the similarity itself. An FAQ answers when the similarity
+ *   adverbs (平时, 到底, 以后) and, in a message with small talk, greeting words weigh nothing. Similarity = harmonic
+ *   mean of how much of the question the FAQ explains and how much of its best paraphrase the question contains, a
+ *   question-type cue shared with the FAQ (@why, @mine, @who, @when) counting as one more weighty term; candidates
+ *   are ordered with two small tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared
+ *   question-type cue), the thresholds below apply to the similarity itself. An FAQ answers when the similarity
  *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, a sentence
- *   ending in a bare negation: 开门不, or an alternative question: 是代表回还是部门回), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}
- *   for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
+ *   ending in a bare negation: 开门不, or an alternative question: 是代表回还是部门回), {@code faqWithoutQuestionCue}
+ *   (0.30) otherwise ({@code faqOverGroupThreshold} for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
  *   "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
  *   {@code faqOverGroupThreshold} (0.45).</li>
  *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
@@ -286,7 +287,7 @@ public final class Router {
     }
 
     /** One clause (no sentence punctuation) with 是 … 还是 …: an alternative question (是代表回的还是部门回的). */
-    private static final java.util.regex.Pattern CHOICE = java.util.regex.Pattern.compile("是[^，。！？；,.!?;]+还是");
+    private static final Pattern CHOICE = Pattern.compile("是[^，。！？；,.!?;]+还是");
 
     /** An alternative question (A 还是 B) asks even without a question mark. */
     private static boolean asksAChoice(String text) {
@@ -342,8 +343,8 @@ public final class Router {
 
     /**
      * The ordinary terms ({@code field + '\0' + term}) of a marker's phrases: those of @ask (什么时候, 能不能, 在哪里)
-     * make a sentence a question and say nothing about its topic, nor do those of @filler (平时, 到底); those of @chat (您好, 有人在吗) are politeness.
-     * Concepts (多久 → 时限, 是谁 → 名单) are kept.
+     * make a sentence a question and say nothing about its topic, nor do those of @filler (平时, 到底); those of @chat
+     * (您好, 有人在吗) are politeness. Concepts (多久 → 时限, 都有谁 → 名单) are kept.
      */
     private static Set<String> markerWords(QuestionAnalyzer analysis, List<String> fields, String marker) {
         Set<String> out = new java.util.HashSet<>();

@@ -95,7 +95,7 @@ public final class QuestionAnalyzer {
      */
     static final CharArraySet FUNCTION_WORDS = CharArraySet.unmodifiableSet(new CharArraySet(List.of(
             "的", "了", "吗", "呢", "啊", "吧", "呀", "嘛", "哦", "哈", "嗯", "我", "你", "您", "他", "她", "它", "们",
-            "这", "那", "很", "太", "我们", "你们", "他们", "咱们", "这个", "那个", "一个", "这些", "那些", "自己"), false));
+            "这", "那", "很", "太", "我们", "你们", "他们", "咱们", "俺", "俺们", "咱", "这个", "那个", "一个", "这些", "那些", "自己"), false));
     private static final Set<String> DROPPED_TYPES = Set.of("<EMOJI>");
 
     private final Map<String, List<String>> lexicon;

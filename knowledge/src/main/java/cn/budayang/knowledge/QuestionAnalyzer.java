@@ -31,6 +31,7 @@ import org.apache.lucene.analysis.standard.StandardTokenizer;
 import org.apache.lucene.analysis.synonym.SynonymGraphFilter;
 import org.apache.lucene.analysis.synonym.SynonymMap;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
 import org.apache.lucene.analysis.tokenattributes.TypeAttribute;
 import org.apache.lucene.util.CharsRef;
 import org.apache.lucene.util.CharsRefBuilder;
@@ -214,14 +215,26 @@ public final class QuestionAnalyzer {
         void accept(String term, boolean concept);
     }
 
+    /** Receives each token of an analysis with its span {@code [start, end)} in the text. */
+    public interface SpanSink {
+        void accept(String term, boolean concept, int start, int end);
+    }
+
     /** Runs the analysis of {@code field} over {@code text}. */
     public void analyze(String field, String text, TokenSink sink) {
+        analyze(field, text, (term, concept, start, end) -> sink.accept(term, concept));
+    }
+
+    /** Runs the analysis of {@code field} over {@code text}, with each token's span. */
+    public void analyze(String field, String text, SpanSink sink) {
         try (TokenStream ts = analyzer.tokenStream(field, text)) {
             CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
             TypeAttribute type = ts.addAttribute(TypeAttribute.class);
+            OffsetAttribute offset = ts.addAttribute(OffsetAttribute.class);
             ts.reset();
             while (ts.incrementToken()) {
-                sink.accept(term.toString(), CONCEPT_TYPE.equals(type.type()));
+                sink.accept(term.toString(), CONCEPT_TYPE.equals(type.type()), offset.startOffset(),
+                        offset.endOffset());
             }
             ts.end();
         } catch (IOException e) {

@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  *   {@code faqOverGroupThreshold} (0.45).</li>
  *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
  *   through a lexicon concept (楼道灯 → 路灯), half its bigram coverage when it contains most of its bigrams, 0.6 of that
- *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties.
+ *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties. A
+ *   two-character keyword whose characters straddle two SmartCN words (午休 in 中午|休息) is not there.
  *   Contextual concepts (修路 → ^农村公路) count as concepts only in their group's context (村里, or another keyword
  *   of the group), so a village road goes to the rural group and a town road to the urban group. Equal evidence is
  *   broken by the number of distinct keywords, then by weak context, not by the order of groups.json. A group
@@ -305,14 +306,52 @@ public final class Router {
         final Set<String> contextual = new LinkedHashSet<>();
         final Set<String> markers = new LinkedHashSet<>();
         boolean questionMark;
+        /** The normalised text and the spans of its SmartCN words of two characters or more (word field only). */
+        String normalized = "";
+        List<int[]> words = List.of();
+    }
+
+    /**
+     * True when every occurrence of a two-character keyword straddles two SmartCN words of two characters or more
+     * (午休 in 中午|休息, 学位 in 大学|位于): the characters are there, the word is not. SmartCN cutting a word into
+     * single characters (医|保) does not count as straddling.
+     */
+    private static boolean straddlesWords(Query q, String keyword) {
+        if (keyword.length() != 2 || q.words.isEmpty()) {
+            return false;
+        }
+        boolean found = false;
+        for (int i = q.normalized.indexOf(keyword); i >= 0; i = q.normalized.indexOf(keyword, i + 1)) {
+            found = true;
+            int[] left = wordAt(q.words, i);
+            int[] right = wordAt(q.words, i + 1);
+            if (left == null || right == null || left == right) {
+                return false;
+            }
+        }
+        return found;
+    }
+
+    private static int[] wordAt(List<int[]> words, int index) {
+        for (int[] w : words) {
+            if (w[0] <= index && index < w[1]) {
+                return w;
+            }
+        }
+        return null;
     }
 
     private Query analyse(String text) {
         Query q = new Query();
+        List<int[]> words = new ArrayList<>();
         for (String f : settings.fields()) {
             Set<String> terms = new LinkedHashSet<>();
             Set<String> groupTerms = new LinkedHashSet<>();
-            analysis.analyze(f, text, (term, concept) -> {
+            boolean wordField = QuestionAnalyzer.WORD.equals(f);
+            analysis.analyze(f, text, (term, concept, start, end) -> {
+                if (wordField && !concept && term.length() >= 2 && end - start == term.length()) {
+                    words.add(new int[] {start, end});
+                }
                 if (term.startsWith("@")) {
                     return;
                 } else if (term.startsWith(QuestionAnalyzer.CONTEXT_PREFIX)) {
@@ -333,6 +372,11 @@ public final class Router {
             q.groupTerms.put(f, groupTerms);
         }
         q.markers.addAll(analysis.markers(text));
+        String normalized = QuestionAnalyzer.normalize(text);
+        if (normalized.length() == text.length()) {
+            q.normalized = normalized;
+            q.words = words;
+        }
         applyContext(q);
         q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0 || endsAsQuestion(text)
                 || asksAChoice(text);
@@ -415,6 +459,9 @@ public final class Router {
                 continue;
             }
             String norm = e.normalized();
+            if (straddlesWords(q, norm)) {
+                continue;
+            }
             boolean strong = q.concepts.contains(norm) || (hit.coverage() >= 0.999 && !q.weak.contains(norm));
             boolean weakOnly = !strong && q.weak.contains(norm);
             boolean whole = strong || weakOnly;

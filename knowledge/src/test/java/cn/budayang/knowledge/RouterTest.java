@@ -83,6 +83,8 @@ class RouterTest {
             民生实事是老百姓投票还是代表投票            | faq-29
             现在几点了                                  | none
             代表们一年到头都做些什么                    | faq-20
+            联络站中午休息吗，下午几点开                | faq-05
+            孩子学校中午没有地方午休                    | pro-education
             人大代表到底有什么用                        | faq-20
             有人冒充银行工作人员让我把钱转过去          | pro-judicial
             隔壁那家人仗着人多老是欺负我们              | pro-judicial

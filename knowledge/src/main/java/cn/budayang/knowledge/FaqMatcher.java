@@ -24,6 +24,10 @@ import java.util.Set;
  *   <li><b>similarity</b>: their harmonic mean: high only when the question is mostly about this FAQ and says
  *   much of one way of asking it.</li>
  * </ul>
+ * Question words themselves weigh nothing, but the question <em>type</em> they express (lexicon markers {@code @why},
+ * {@code @mine}, {@code @who}, {@code @when}) is one more term on both sides, weighing {@link #CUE_WEIGHT} times its
+ * IDF over FAQs: "由哪些人投票" and the paraphrase "由谁来投票" share {@code @who}, "什么是票决制" does not. A cue
+ * counts only for a candidate that already shares an ordinary term, so a bare "几点了" matches no FAQ by its cue.
  * The {@link Router} decides with the similarity and with the margin over the second FAQ.
  *
  * <p>Sibling platform FAQs (未受理 / 受理范围, 开放时间 / 最近站点, 联名 / 重复提交) share most of their words, so the
@@ -33,8 +37,9 @@ import java.util.Set;
  *   <li><b>tag</b>: the question contains one of the FAQ's tags whole (联名, 开放时间, 履职), worth {@link #TAG_BONUS}
  *   scaled by the tag's IDF over FAQs (a tag every FAQ shares, 留言, is worth little);</li>
  *   <li><b>question type</b>: the question and one of the FAQ's paraphrases share a question-type cue of the lexicon
- *   ({@code @why} 为什么/什么原因, {@code @mine} 我的留言/我反映的: who is asking about what), worth {@link #CUE_BONUS}
- *   each: "我的留言显示不予受理，什么原因" asks "为什么我的留言显示未受理", not "哪些意见建议不予受理".</li>
+ *   ({@code @why} 为什么/什么原因, {@code @mine} 我的留言/我反映的, {@code @who} 谁/哪些人, {@code @when} 什么时候/哪天),
+ *   worth {@link #CUE_BONUS} each on top of the cue's term weight: "我的留言显示不予受理，什么原因" asks
+ *   "为什么我的留言显示未受理", not "哪些意见建议不予受理".</li>
  * </ul>
  *
  * <p>Immutable and thread-safe.
@@ -46,9 +51,14 @@ final class FaqMatcher {
     }
 
     /** Lexicon markers that say what kind of answer a question wants (see lexicon.txt). */
-    static final Set<String> QUESTION_TYPES = Set.of("@why", "@mine");
+    static final Set<String> QUESTION_TYPES = Set.of("@why", "@mine", "@who", "@when");
     static final double TAG_BONUS = 0.08;
     static final double CUE_BONUS = 0.05;
+    /**
+     * A question-type cue weighs this many times its IDF over FAQs when counted as a term (dev plateau 2–3, measured;
+     * the middle taken): the cue is what tells sibling FAQs on one topic apart (由谁投票 / 什么是票决制).
+     */
+    static final double CUE_WEIGHT = 2.5;
 
     private final List<String> fields;
     private final TermIndex index;
@@ -65,11 +75,15 @@ final class FaqMatcher {
     private final Map<String, Map<String, Double>> tagWeights = new HashMap<>();
     /** FAQ id → question-type cues of its paraphrases. */
     private final Map<String, Set<String>> questionTypes = new HashMap<>();
+    /** entry ordinal of a paraphrase → its question-type cues. */
+    private final List<Set<String>> paraphraseCues = new ArrayList<>();
+    /** question-type cue → its weight as a term: {@link #CUE_WEIGHT} × its IDF over FAQs. */
+    private final Map<String, Double> cueWeights = new HashMap<>();
 
     /**
      * @param questionWords terms ({@code field + '\0' + term}) that only make a sentence a question (什么时候, 能不能,
-     *                      在哪): they weigh nothing here, so that "什么时候能通自来水" does not lean towards an FAQ
-     *                      asked with 什么时候
+     *                      在哪) or frame it (平时, 到底): they weigh nothing here, so that "什么时候能通自来水" does
+     *                      not lean towards an FAQ asked with 什么时候
      */
     FaqMatcher(QuestionAnalyzer analysis, List<String> fields, List<Faq> faqs, double answerFactor,
                Set<String> questionWords) {
@@ -127,6 +141,20 @@ final class FaqMatcher {
             }
             questionTypes.put(f.id(), types);
         }
+        Map<String, Integer> cueDf = new HashMap<>();
+        questionTypes.values().forEach(ts -> ts.forEach(t -> cueDf.merge(t, 1, Integer::sum)));
+        cueDf.forEach((c, d) -> cueWeights.put(c, CUE_WEIGHT * Math.log(1 + (n - d + 0.5) / (d + 0.5))));
+        for (int i = 0; i < index.size(); i++) {
+            Set<String> cues = new java.util.HashSet<>();
+            if (index.entry(i).kind() == TermIndex.Kind.QUESTION) {
+                for (String m : analysis.markers(index.entry(i).text())) {
+                    if (QUESTION_TYPES.contains(m)) {
+                        cues.add(m);
+                    }
+                }
+            }
+            paraphraseCues.add(cues);
+        }
         this.paraphraseMass = new double[index.size()];
         for (int i = 0; i < index.size(); i++) {
             if (index.entry(i).kind() == TermIndex.Kind.QUESTION) {
@@ -135,6 +163,9 @@ final class FaqMatcher {
                     for (String t : index.terms(i, f)) {
                         mass += weight(f, t);
                     }
+                }
+                for (String c : paraphraseCues.get(i)) {
+                    mass += cueWeights.getOrDefault(c, 0.0);
                 }
                 paraphraseMass[i] = mass;
             }
@@ -184,6 +215,14 @@ final class FaqMatcher {
         if (queryMass <= 0) {
             return List.of();
         }
+        Map<String, Double> cues = new HashMap<>();
+        for (String m : markers) {
+            Double w = cueWeights.get(m);
+            if (w != null && w > 0) {
+                cues.put(m, w);
+                queryMass += w;
+            }
+        }
         Map<String, Double> bestParaphrase = new LinkedHashMap<>();
         Map<String, String> bestText = new HashMap<>();
         for (TermIndex.Hit hit : index.search(query, 40)) {
@@ -196,6 +235,11 @@ final class FaqMatcher {
             for (QueryTerm qt : terms) {
                 if (index.terms(hit.ord(), qt.field()).contains(qt.term())) {
                     matched += qt.weight();
+                }
+            }
+            for (Map.Entry<String, Double> c : cues.entrySet()) {
+                if (matched > 0 && paraphraseCues.get(hit.ord()).contains(c.getKey())) {
+                    matched += c.getValue();
                 }
             }
             double pc = paraphraseMass[hit.ord()] <= 0 ? 0 : matched / paraphraseMass[hit.ord()];
@@ -215,6 +259,11 @@ final class FaqMatcher {
                     double w = factor * qt.weight();
                     mass += w;
                     matched.merge(qt.term(), w, Math::max);
+                }
+            }
+            for (Map.Entry<String, Double> c : cues.entrySet()) {
+                if (mass > 0 && questionTypes.getOrDefault(e.getKey(), Set.of()).contains(c.getKey())) {
+                    mass += c.getValue();
                 }
             }
             double qc = Math.min(1, mass / queryMass);

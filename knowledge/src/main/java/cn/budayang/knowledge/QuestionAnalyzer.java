@@ -31,6 +31,7 @@ import org.apache.lucene.analysis.standard.StandardTokenizer;
 import org.apache.lucene.analysis.synonym.SynonymGraphFilter;
 import org.apache.lucene.analysis.synonym.SynonymMap;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
 import org.apache.lucene.analysis.tokenattributes.TypeAttribute;
 import org.apache.lucene.util.CharsRef;
 import org.apache.lucene.util.CharsRefBuilder;
@@ -52,7 +53,8 @@ import org.apache.lucene.util.CharsRefBuilder;
  * Measured on the dev set (see {@code RoutingEvaluationTest}): both fields together match FAQs best; SmartCN alone cuts
  * 学区 and 医保 apart and lets chit-chat reach FAQs; bigrams alone miss more FAQ paraphrases.
  *
- * <p>Markers ({@code @spam}, {@code @chat}, {@code @ask}, {@code @complain}) are matched in a separate pass
+ * <p>Markers ({@code @spam}, {@code @chat}, {@code @ask}, {@code @complain}, question types such as {@code @who},
+ * {@code @filler}) are matched in a separate pass
  * ({@link #markers}) so that they never hide, or are hidden by, an overlapping concept phrase.
  *
  * <p>The synonym graph comes from the reviewed domain lexicon {@code lexicon.txt} shipped in this jar (colloquial or
@@ -77,6 +79,8 @@ public final class QuestionAnalyzer {
     public static final String ASK = "@ask";
     /** Marker concept of complaint and request cues (被骗, 投诉, 希望 ...). */
     public static final String COMPLAIN = "@complain";
+    /** Marker of adverbs that frame a sentence and say nothing about its topic (平时, 以后, 到底): weightless for FAQs. */
+    public static final String FILLER = "@filler";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */
     public static final String WEAK_PREFIX = "~";
     /**
@@ -92,7 +96,7 @@ public final class QuestionAnalyzer {
      */
     static final CharArraySet FUNCTION_WORDS = CharArraySet.unmodifiableSet(new CharArraySet(List.of(
             "的", "了", "吗", "呢", "啊", "吧", "呀", "嘛", "哦", "哈", "嗯", "我", "你", "您", "他", "她", "它", "们",
-            "这", "那", "很", "太", "我们", "你们", "他们", "咱们", "这个", "那个", "一个", "这些", "那些", "自己"), false));
+            "这", "那", "很", "太", "我们", "你们", "他们", "咱们", "俺", "俺们", "咱", "这个", "那个", "一个", "这些", "那些", "自己"), false));
     private static final Set<String> DROPPED_TYPES = Set.of("<EMOJI>");
 
     private final Map<String, List<String>> lexicon;
@@ -211,14 +215,26 @@ public final class QuestionAnalyzer {
         void accept(String term, boolean concept);
     }
 
+    /** Receives each token of an analysis with its span {@code [start, end)} in the text. */
+    public interface SpanSink {
+        void accept(String term, boolean concept, int start, int end);
+    }
+
     /** Runs the analysis of {@code field} over {@code text}. */
     public void analyze(String field, String text, TokenSink sink) {
+        analyze(field, text, (term, concept, start, end) -> sink.accept(term, concept));
+    }
+
+    /** Runs the analysis of {@code field} over {@code text}, with each token's span. */
+    public void analyze(String field, String text, SpanSink sink) {
         try (TokenStream ts = analyzer.tokenStream(field, text)) {
             CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
             TypeAttribute type = ts.addAttribute(TypeAttribute.class);
+            OffsetAttribute offset = ts.addAttribute(OffsetAttribute.class);
             ts.reset();
             while (ts.incrementToken()) {
-                sink.accept(term.toString(), CONCEPT_TYPE.equals(type.type()));
+                sink.accept(term.toString(), CONCEPT_TYPE.equals(type.type()), offset.startOffset(),
+                        offset.endOffset());
             }
             ts.end();
         } catch (IOException e) {

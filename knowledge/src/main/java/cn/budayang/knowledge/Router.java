@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Decides, for one constituent message, whether an FAQ answers it, which professional group should take it, or
@@ -22,19 +23,21 @@ import java.util.Set;
  * coverages, comparable across questions, unlike raw BM25:
  * <ul>
  *   <li><b>FAQ</b> ({@link FaqMatcher}): each FAQ is one document (paraphrases, tags, answer) weighted by IDF over
- *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能) and, in
- *   a message with small talk, greeting words weigh nothing. Similarity = harmonic mean of how much of the question
- *   the FAQ explains and how much of its best paraphrase the question contains; candidates are ordered with two small
- *   tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared question-type cue, @why / @mine), the
- *   thresholds below apply to the similarity itself. An FAQ answers when the similarity
- *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, or a sentence
- *   ending in a bare negation: 开门不), {@code faqWithoutQuestionCue} (0.30) otherwise ({@code faqOverGroupThreshold}
- *   for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
+ *   FAQs, so platform words every FAQ shares (代表, 留言, 反映) weigh little; question words (什么时候, 能不能), framing
+ *   adverbs (平时, 到底, 以后) and, in a message with small talk, greeting words weigh nothing. Similarity = harmonic
+ *   mean of how much of the question the FAQ explains and how much of its best paraphrase the question contains, a
+ *   question-type cue shared with the FAQ (@why, @mine, @who, @when) counting as one more weighty term; candidates
+ *   are ordered with two small tie-breaking bonuses (one of the FAQ's tags whole in the question; a shared
+ *   question-type cue), the thresholds below apply to the similarity itself. An FAQ answers when the similarity
+ *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, a sentence
+ *   ending in a bare negation: 开门不, or an alternative question: 是代表回还是部门回), {@code faqWithoutQuestionCue}
+ *   (0.30) otherwise ({@code faqOverGroupThreshold} for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
  *   "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
  *   {@code faqOverGroupThreshold} (0.45).</li>
  *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
  *   through a lexicon concept (楼道灯 → 路灯), half its bigram coverage when it contains most of its bigrams, 0.6 of that
- *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties.
+ *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties. A
+ *   two-character keyword whose characters straddle two SmartCN words (午休 in 中午|休息) is not there.
  *   Contextual concepts (修路 → ^农村公路) count as concepts only in their group's context (村里, or another keyword
  *   of the group), so a village road goes to the rural group and a town road to the urban group. Equal evidence is
  *   broken by the number of distinct keywords, then by weak context, not by the order of groups.json. A group
@@ -93,7 +96,8 @@ public final class Router {
             normalizedQuestions.put(f.id(), f.questions().stream().map(QuestionAnalyzer::normalize).toList());
         }
         this.faqs = new FaqMatcher(analysis, settings.fields(), base.faqs(), settings.answerFactor(),
-                markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK));
+                union(markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK),
+                        markerWords(analysis, settings.fields(), QuestionAnalyzer.FILLER)));
         List<TermIndex.Entry> groupEntries = new ArrayList<>();
         for (Group g : base.professionalGroups()) {
             for (String k : g.keywords()) {
@@ -283,6 +287,14 @@ public final class Router {
         return t.length() >= 3 && (t.endsWith("不") || t.endsWith("没") || t.endsWith("没有") || t.endsWith("冇"));
     }
 
+    /** One clause (no sentence punctuation) with 是 … 还是 …: an alternative question (是代表回的还是部门回的). */
+    private static final Pattern CHOICE = Pattern.compile("是[^，。！？；,.!?;]+还是");
+
+    /** An alternative question (A 还是 B) asks even without a question mark. */
+    private static boolean asksAChoice(String text) {
+        return CHOICE.matcher(text).find();
+    }
+
     private static final class Query {
         /** Ordinary terms per field (FAQ and group search). */
         final Map<String, Set<String>> terms = new HashMap<>();
@@ -294,14 +306,52 @@ public final class Router {
         final Set<String> contextual = new LinkedHashSet<>();
         final Set<String> markers = new LinkedHashSet<>();
         boolean questionMark;
+        /** The normalised text and the spans of its SmartCN words of two characters or more (word field only). */
+        String normalized = "";
+        List<int[]> words = List.of();
+    }
+
+    /**
+     * True when every occurrence of a two-character keyword straddles two SmartCN words of two characters or more
+     * (午休 in 中午|休息, 学位 in 大学|位于): the characters are there, the word is not. SmartCN cutting a word into
+     * single characters (医|保) does not count as straddling.
+     */
+    private static boolean straddlesWords(Query q, String keyword) {
+        if (keyword.length() != 2 || q.words.isEmpty()) {
+            return false;
+        }
+        boolean found = false;
+        for (int i = q.normalized.indexOf(keyword); i >= 0; i = q.normalized.indexOf(keyword, i + 1)) {
+            found = true;
+            int[] left = wordAt(q.words, i);
+            int[] right = wordAt(q.words, i + 1);
+            if (left == null || right == null || left == right) {
+                return false;
+            }
+        }
+        return found;
+    }
+
+    private static int[] wordAt(List<int[]> words, int index) {
+        for (int[] w : words) {
+            if (w[0] <= index && index < w[1]) {
+                return w;
+            }
+        }
+        return null;
     }
 
     private Query analyse(String text) {
         Query q = new Query();
+        List<int[]> words = new ArrayList<>();
         for (String f : settings.fields()) {
             Set<String> terms = new LinkedHashSet<>();
             Set<String> groupTerms = new LinkedHashSet<>();
-            analysis.analyze(f, text, (term, concept) -> {
+            boolean wordField = QuestionAnalyzer.WORD.equals(f);
+            analysis.analyze(f, text, (term, concept, start, end) -> {
+                if (wordField && !concept && term.length() >= 2 && end - start == term.length()) {
+                    words.add(new int[] {start, end});
+                }
                 if (term.startsWith("@")) {
                     return;
                 } else if (term.startsWith(QuestionAnalyzer.CONTEXT_PREFIX)) {
@@ -322,8 +372,14 @@ public final class Router {
             q.groupTerms.put(f, groupTerms);
         }
         q.markers.addAll(analysis.markers(text));
+        String normalized = QuestionAnalyzer.normalize(text);
+        if (normalized.length() == text.length()) {
+            q.normalized = normalized;
+            q.words = words;
+        }
         applyContext(q);
-        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0 || endsAsQuestion(text);
+        q.questionMark = text.indexOf('?') >= 0 || text.indexOf('？') >= 0 || endsAsQuestion(text)
+                || asksAChoice(text);
         return q;
     }
 
@@ -331,8 +387,8 @@ public final class Router {
 
     /**
      * The ordinary terms ({@code field + '\0' + term}) of a marker's phrases: those of @ask (什么时候, 能不能, 在哪里)
-     * make a sentence a question and say nothing about its topic; those of @chat (您好, 有人在吗) are politeness.
-     * Concepts (多久 → 时限, 是谁 → 名单) are kept.
+     * make a sentence a question and say nothing about its topic, nor do those of @filler (平时, 到底); those of @chat
+     * (您好, 有人在吗) are politeness. Concepts (多久 → 时限, 都有谁 → 名单) are kept.
      */
     private static Set<String> markerWords(QuestionAnalyzer analysis, List<String> fields, String marker) {
         Set<String> out = new java.util.HashSet<>();
@@ -348,6 +404,12 @@ public final class Router {
                 });
             }
         }
+        return out;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> out = new java.util.HashSet<>(a);
+        out.addAll(b);
         return out;
     }
 
@@ -397,6 +459,9 @@ public final class Router {
                 continue;
             }
             String norm = e.normalized();
+            if (straddlesWords(q, norm)) {
+                continue;
+            }
             boolean strong = q.concepts.contains(norm) || (hit.coverage() >= 0.999 && !q.weak.contains(norm));
             boolean weakOnly = !strong && q.weak.contains(norm);
             boolean whole = strong || weakOnly;

@@ -56,6 +56,22 @@ class QuestionAnalyzerTest {
         assertTrue(analyzer.concepts(BIGRAM, "工资没发，么样办？").containsAll(List.of("拖欠工资", "怎么样")));
         assertTrue(analyzer.concepts(WORD, "老板欠了我们的工钱").contains("拖欠工资"));
         assertTrue(analyzer.concepts(BIGRAM, "娃今年上小学").contains("孩子"));
+        // dialect pronouns are function words like 我 and 我们
+        assertEquals(List.of("想问"), analyzer.tokens(BIGRAM, "俺想问"));
+        assertTrue(analyzer.concepts(BIGRAM, "我们镇的代表都有谁").contains("名单"));
+        assertTrue(analyzer.concepts(BIGRAM, "投诉一定要留真名吗").contains("实名"));
+        assertTrue(analyzer.concepts(WORD, "能直接打字说吗").contains("留言"));
+    }
+
+    @Test
+    void questionTypeMarkers() {
+        assertTrue(analyzer.markers("这事最后由谁拍板").contains("@who"));
+        // a question-type cue also makes the sentence a question
+        assertTrue(analyzer.markers("报名哪天截止").containsAll(List.of("@when", QuestionAnalyzer.ASK)));
+        assertTrue(analyzer.markers("为啥还没人回").contains("@why"));
+        assertTrue(analyzer.markers("代表平时到底管什么").contains(QuestionAnalyzer.FILLER));
+        // 我想知道 frames a question and says nothing about its topic
+        assertTrue(analyzer.markers("我想知道站点地址").contains(QuestionAnalyzer.ASK));
     }
 
     @Test

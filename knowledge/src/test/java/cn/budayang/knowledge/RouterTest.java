@@ -66,6 +66,33 @@ class RouterTest {
             代表之家周六有人吗                          | faq-05
             您好，请问有人在吗                          | none
             什么时候能把村里的路修一修                  | pro-rural
+            民生实事到底是哪些人说了算投票              | faq-29
+            民生项目的建议一般哪天开始收                | faq-28
+            几点了                                      | none
+            你是谁                                      | none
+            我们镇的人大代表都有谁                      | faq-01
+            我们街道的代表是哪几个人                    | faq-01
+            代表每个月哪天到站里接待群众                | faq-06
+            扫了联络站门口那个码会怎么样                | faq-03
+            我有急事能不能在这里发消息找人              | faq-24
+            反映问题有没有写多长的要求                  | faq-40
+            我已经反复发了好几次，会不会处理得快点      | faq-50
+            系统的回复和我的问题对不上                  | faq-57
+            足不出户也能找代表反映吗                    | faq-02
+            代表之家礼拜六有没有人上班                  | faq-05
+            民生实事是老百姓投票还是代表投票            | faq-29
+            现在几点了                                  | none
+            代表们一年到头都做些什么                    | faq-20
+            联络站中午休息吗，下午几点开                | faq-05
+            孩子学校中午没有地方午休                    | pro-education
+            人大代表到底有什么用                        | faq-20
+            有人冒充银行工作人员让我把钱转过去          | pro-judicial
+            隔壁那家人仗着人多老是欺负我们              | pro-judicial
+            学校每学期都乱收费                          | pro-education
+            健身房预存了三千块，现在老板联系不上        | pro-finance
+            超市的秤少了好几两                          | pro-finance
+            今年猪肉价格翻了一倍                        | pro-finance
+            我们组通组的路一直没硬化                    | pro-rural
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);

@@ -31,7 +31,9 @@ import java.util.regex.Pattern;
  *   question-type cue), the thresholds below apply to the similarity itself. An FAQ answers when the similarity
  *   reaches {@code faqThreshold} (0.15) for a question (a question mark, a cue such as 吗/怎么/能不能, a sentence
  *   ending in a bare negation: 开门不, or an alternative question: 是代表回还是部门回), {@code faqWithoutQuestionCue}
- *   (0.30) otherwise ({@code faqOverGroupThreshold} for small talk without a question), and when no group has real evidence beyond the FAQ's own words (法院 in
+ *   (0.30) for a statement in which some group has evidence, {@code faqStatementWithoutGroup} (0.18) for a statement
+ *   in which none has (我想对条例草案提点意见), {@code faqOverGroupThreshold} for small talk without a question; and
+ *   only when no group has real evidence beyond the FAQ's own words (法院 in
  *   "我的官司在法院，能找代表吗" is the FAQ's topic, not a complaint), unless the similarity reaches
  *   {@code faqOverGroupThreshold} (0.45).</li>
  *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
@@ -69,14 +71,15 @@ public final class Router {
      * the held-out sets).
      */
     record Settings(List<String> fields, double faqThreshold, double faqWithoutQuestionCue,
-                    double faqOverGroupThreshold, double minGroupEvidence, double partialCoverage,
-                    double descriptionFactor, double weakFactor, double answerFactor) {
+                    double faqStatementWithoutGroup, double faqOverGroupThreshold, double minGroupEvidence,
+                    double partialCoverage, double descriptionFactor, double weakFactor, double answerFactor) {
         static final Settings DEFAULT = new Settings(List.of(QuestionAnalyzer.BIGRAM, QuestionAnalyzer.WORD),
-                0.15, 0.30, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0);
+                0.15, 0.30, 0.18, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0);
 
         Settings withFields(List<String> f) {
-            return new Settings(f, faqThreshold, faqWithoutQuestionCue, faqOverGroupThreshold, minGroupEvidence,
-                    partialCoverage, descriptionFactor, weakFactor, answerFactor);
+            return new Settings(f, faqThreshold, faqWithoutQuestionCue, faqStatementWithoutGroup,
+                    faqOverGroupThreshold, minGroupEvidence, partialCoverage, descriptionFactor, weakFactor,
+                    answerFactor);
         }
     }
 
@@ -180,8 +183,17 @@ public final class Router {
                     + fmt(s1), runnerUp, area, List.of(QuestionAnalyzer.SPAM), ranking);
         }
         // small talk without a question (收到，谢谢) takes an FAQ only on a strong match (留言发错了想撤回)
+        // a statement about the platform with no complaint in it (我想对条例草案提点意见, 进度在哪查 without 吗) is
+        // asking too: without a question cue an FAQ needs more than a question does, but less when no group has
+        // evidence (nothing in the message is a complaint the FAQ would brush off)
+        double strongAny = 0;
+        for (double v : groups.strong.values()) {
+            strongAny = Math.max(strongAny, v);
+        }
         double faqNeeds = ask ? settings.faqThreshold()
-                : chat ? settings.faqOverGroupThreshold() : settings.faqWithoutQuestionCue();
+                : chat ? settings.faqOverGroupThreshold()
+                : strongAny < settings.minGroupEvidence() ? settings.faqStatementWithoutGroup()
+                : settings.faqWithoutQuestionCue();
         if (faq != null && faq.similarity() >= faqNeeds
                 && (residualGroupEvidence(groups, faq.faqId()) < settings.minGroupEvidence()
                 || faq.similarity() >= settings.faqOverGroupThreshold())) {

@@ -52,6 +52,8 @@ class RouterTest {
             你好                                        | none
             谢谢代表                                    | none
             哈哈哈                                      | none
+            急用钱找我，无抵押，电话同号138xxxx0000     | none
+            管道疏通马桶维修，24小时上门，价格优惠      | none
             👍👍                                         | none
             asdfgh                                      | none
             专业代开发票，加微信私聊                    | none

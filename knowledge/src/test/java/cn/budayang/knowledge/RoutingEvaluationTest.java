@@ -90,7 +90,7 @@ class RoutingEvaluationTest {
      * never saw the router, its lexicon or the other sets, with wording kept away from the FAQs' own paraphrases.
      * Its first run, after every other set's tuning: group 93.3 %, FAQ 50.8 %, false positives 35 %: far below the
      * targets for unseen messages (group 0.92, FAQ 0.90, false positives 0.05). Since then its misses have been
-     * looked at (so it is no longer blind): FAQ 54.2 %. The floors are what it reaches, to catch regressions; the
+     * looked at (so it is no longer blind): FAQ 54.2 %, false positives 25 %. The floors are what it reaches, to catch regressions; the
      * messages name the targets.
      */
     @Test
@@ -99,7 +99,7 @@ class RoutingEvaluationTest {
         report("blind", r);
         assertTrue(r.groupAccuracy() >= 0.93, "group floor 0.93 (target 0.92): " + r.summary());
         assertTrue(r.faqHitRate() >= 0.54, "FAQ floor 0.54 (target 0.90, not reached): " + r.summary());
-        assertTrue(r.falsePositiveRate() <= 0.35, "false-positive ceiling 0.35 (target 0.05, not reached): "
+        assertTrue(r.falsePositiveRate() <= 0.25, "false-positive ceiling 0.25 (target 0.05, not reached): "
                 + r.summary());
     }
 

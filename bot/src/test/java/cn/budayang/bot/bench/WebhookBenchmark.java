@@ -66,7 +66,7 @@ public final class WebhookBenchmark {
         int connections = Integer.parseInt(opt.getOrDefault("connections", "64"));
         Duration warmup = Duration.ofSeconds(Long.parseLong(opt.getOrDefault("warmup", "5")));
         Duration measure = Duration.ofSeconds(Long.parseLong(opt.getOrDefault("seconds", "15")));
-        int max = Integer.parseInt(opt.getOrDefault("max", "20000"));
+        int max = Integer.parseInt(opt.getOrDefault("max", "60000"));
         int tickets = Integer.parseInt(opt.getOrDefault("tickets", "100000"));
         Path jar = Path.of(opt.getOrDefault("jar", "target/bot.jar"));
         boolean profile = !opt.containsKey("no-profile");
@@ -108,19 +108,10 @@ public final class WebhookBenchmark {
             try (BotApp app = app(work.resolve("plain"), api)) {
                 int port = app.start();
                 byte[][] requests = plainRequests;
-                Recording rec = profile ? new Recording(Configuration.getConfiguration("profile")) : null;
-                if (rec != null) {
-                    rec.start();
-                }
                 CpuMeter cpu = new CpuMeter();
                 results.add(report(LoadGenerator.run("webhook, plaintext", port, connections, warmup, measure,
                         supply(requests))));
                 cpu.print(warmup.plus(measure));
-                if (rec != null) {
-                    rec.stop();
-                    rec.dump(jfr);
-                    rec.close();
-                }
                 System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
             }
             // 3. safe mode: the same plus AES decrypt, msg_signature, and an encrypted, signed reply
@@ -149,6 +140,21 @@ public final class WebhookBenchmark {
                 System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
             }
             faqRequests = null;
+            // 5. where the time goes: the plaintext run again, recorded with JFR (the recording costs throughput, so
+            // this run is not in the ratios)
+            if (profile) {
+                byte[][] profiled = generate(max, i -> plaintext(signer(), max + i, QUESTIONS));
+                try (BotApp app = app(work.resolve("profiled"), api)) {
+                    int port = app.start();
+                    Recording rec = new Recording(Configuration.getConfiguration("profile"));
+                    rec.start();
+                    report(LoadGenerator.run("plaintext, JFR on", port, connections, warmup, measure,
+                            supply(profiled)));
+                    rec.stop();
+                    rec.dump(jfr);
+                    rec.close();
+                }
+            }
             ratios(results.get(0), results.get(1), results.get(2), results.get(3), connections);
             if (profile) {
                 whereTimeGoes(jfr);

@@ -29,7 +29,9 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.ByteBuffersDataOutput;
 import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.SingleInstanceLockFactory;
 
 /**
  * An in-memory Lucene index of short texts (FAQ paraphrases, group keywords) searched by weighted term overlap.
@@ -93,7 +95,10 @@ final class TermIndex {
         this.fields = List.copyOf(fields);
         this.entries = List.copyOf(entries);
         this.entryTerms = new ArrayList<>(entries.size());
-        ByteBuffersDirectory dir = new ByteBuffersDirectory();
+        // each file as one heap buffer: postings are opened for every query term, and slicing one buffer is cheaper
+        // than slicing a list of them (the default)
+        ByteBuffersDirectory dir = new ByteBuffersDirectory(new SingleInstanceLockFactory(),
+                ByteBuffersDataOutput::new, ByteBuffersDirectory.OUTPUT_AS_ONE_BUFFER);
         try {
             // terms come from QuestionAnalyzer; each is indexed as is (no positions or offsets are needed)
             IndexWriterConfig config = new IndexWriterConfig();

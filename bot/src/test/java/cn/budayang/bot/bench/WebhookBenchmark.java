@@ -104,42 +104,15 @@ public final class WebhookBenchmark {
             }
             // 2. the webhook, plaintext: verify, parse, route, durable store, reply; each request a new message
             Path jfr = work.resolve("webhook.jfr");
-            byte[][] plainRequests = generate(max, i -> plaintext(signer(), i, QUESTIONS));
-            try (BotApp app = app(work.resolve("plain"), api)) {
-                int port = app.start();
-                byte[][] requests = plainRequests;
-                CpuMeter cpu = new CpuMeter();
-                results.add(report(LoadGenerator.run("webhook, plaintext", port, connections, warmup, measure,
-                        supply(requests))));
-                cpu.print(warmup.plus(measure));
-                System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
-            }
+            results.add(measured("webhook, plaintext", work.resolve("plain"), api, connections, warmup, measure,
+                    generate(max, i -> plaintext(signer(), i, QUESTIONS))));
             // 3. safe mode: the same plus AES decrypt, msg_signature, and an encrypted, signed reply
-            plainRequests = null;
-            byte[][] safeRequests = generate(max, i -> safe(signer(), i, QUESTIONS));
-            try (BotApp app = app(work.resolve("safe"), api)) {
-                int port = app.start();
-                byte[][] requests = safeRequests;
-                CpuMeter cpu = new CpuMeter();
-                results.add(report(LoadGenerator.run("webhook, safe mode", port, connections, warmup, measure,
-                        supply(requests))));
-                cpu.print(warmup.plus(measure));
-                System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
-            }
-            safeRequests = null;
+            results.add(measured("webhook, safe mode", work.resolve("safe"), api, connections, warmup, measure,
+                    generate(max, i -> safe(signer(), i, QUESTIONS))));
             // 4. the light path: each request a new constituent asking a platform question an FAQ answers (verify,
             // parse, route, durable de-dup record and conversation, the answer as the passive reply; no ticket)
-            byte[][] faqRequests = generate(max, i -> plaintext(signer(), i, FAQ_QUESTIONS));
-            try (BotApp app = app(work.resolve("faq"), api)) {
-                int port = app.start();
-                byte[][] requests = faqRequests;
-                CpuMeter cpu = new CpuMeter();
-                results.add(report(LoadGenerator.run("webhook, FAQ answers", port, connections, warmup, measure,
-                        supply(requests))));
-                cpu.print(warmup.plus(measure));
-                System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
-            }
-            faqRequests = null;
+            results.add(measured("webhook, FAQ answers", work.resolve("faq"), api, connections, warmup, measure,
+                    generate(max, i -> plaintext(signer(), i, FAQ_QUESTIONS))));
             // 5. where the time goes: the plaintext run again, recorded with JFR (the recording costs throughput, so
             // this run is not in the ratios)
             if (profile) {
@@ -172,6 +145,21 @@ public final class WebhookBenchmark {
     }
 
     // ---- runs ----
+
+    /** One measured webhook run on a fresh app: figures, CPU by thread, tickets stored. */
+    private static LoadGenerator.Result measured(String name, Path dataDir, FakeWeChatApi api, int connections,
+                                                 Duration warmup, Duration measure, byte[][] requests)
+            throws Exception {
+        try (BotApp app = app(dataDir, api)) {
+            int port = app.start();
+            CpuMeter cpu = new CpuMeter();
+            LoadGenerator.Result r = report(LoadGenerator.run(name, port, connections, warmup, measure,
+                    supply(requests)));
+            cpu.print(warmup.plus(measure));
+            System.out.printf("  tickets stored: %d%n", app.store().tickets().size());
+            return r;
+        }
+    }
 
     private static BotApp app(Path dataDir, FakeWeChatApi api) {
         BotConfig config = BotConfig.defaults().withHost("127.0.0.1").withPort(0).withDataDir(dataDir)

@@ -618,22 +618,21 @@ public final class MapDbStore implements Store {
         /** Replay: a journaled write straight into MapDB (before any thread runs). */
         @SuppressWarnings("unchecked")
         void applyRaw(byte[] key, byte[] value) {
-            K k = (K) codec.decode(key);
-            if (value == null) {
-                map.remove(k);
-            } else {
-                map.put(k, value);
-            }
+            write((K) codec.decode(key), value);
         }
 
         /** Checkpointer: a journaled write into MapDB. */
         @SuppressWarnings("unchecked")
         void apply(Op op) {
-            K k = (K) op.key;
-            if (op.pending.bytes == null) {
-                map.remove(k);
+            write((K) op.key, op.pending.bytes);
+        }
+
+        /** Into MapDB: the bytes, or a removal when null. */
+        private void write(K key, byte[] value) {
+            if (value == null) {
+                map.remove(key);
             } else {
-                map.put(k, op.pending.bytes);
+                map.put(key, value);
             }
         }
 

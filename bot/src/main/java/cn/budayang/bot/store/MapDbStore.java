@@ -618,21 +618,22 @@ public final class MapDbStore implements Store {
         /** Replay: a journaled write straight into MapDB (before any thread runs). */
         @SuppressWarnings("unchecked")
         void applyRaw(byte[] key, byte[] value) {
-            write((K) codec.decode(key), value);
+            K k = (K) codec.decode(key);
+            if (value == null) {
+                map.remove(k);
+            } else {
+                map.put(k, value);
+            }
         }
 
         /** Checkpointer: a journaled write into MapDB. */
         @SuppressWarnings("unchecked")
         void apply(Op op) {
-            write((K) op.key, op.pending.bytes);
-        }
-
-        /** Into MapDB: the bytes, or a removal when null. */
-        private void write(K key, byte[] value) {
-            if (value == null) {
-                map.remove(key);
+            K k = (K) op.key;
+            if (op.pending.bytes == null) {
+                map.remove(k);
             } else {
-                map.put(key, value);
+                map.put(k, op.pending.bytes);
             }
         }
 

@@ -548,29 +548,11 @@ public final class MapDbStore implements Store {
             this.seen = BloomFilter.create(Funnels.byteArrayFunnel(), EXPECTED_KEYS, 0.01);
         }
 
-        /** Number-keyed tables: the largest key MapDB held at open; keys above it were all written since. */
-        private long storedMax = Long.MAX_VALUE;
-
-        /**
-         * After the journal replay: what MapDB holds. Hash tables put their keys in the filter; number-keyed tables,
-         * whose new keys only grow, just remember their largest key (no walk over hundreds of thousands of entries).
-         */
+        /** After the journal replay: the keys MapDB holds. */
         void learnStoredKeys() {
-            if (map instanceof NavigableMap<K, byte[]> nav) {
-                storedMax = nav.isEmpty() ? 0 : (Long) nav.lastKey();
-                return;
-            }
             for (K k : map.keySet()) {
                 seen.put(codec.encode(k));
             }
-        }
-
-        /** Whether MapDB may hold the key (false: certainly absent, no need to read MapDB). */
-        private boolean mayBeStored(K key) {
-            if (key instanceof Long n && n <= storedMax) {
-                return true;
-            }
-            return seen.mightContain(codec.encode(key));
         }
 
         @Override
@@ -580,7 +562,7 @@ public final class MapDbStore implements Store {
                 return Optional.of(cached);
             }
             Pending p = overlay.get(key);
-            byte[] b = p != null ? p.bytes : mayBeStored(key) ? map.get(key) : null;
+            byte[] b = p != null ? p.bytes : seen.mightContain(codec.encode(key)) ? map.get(key) : null;
             if (b == null) {
                 return Optional.empty();
             }

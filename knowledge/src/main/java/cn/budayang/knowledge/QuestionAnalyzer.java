@@ -79,6 +79,8 @@ public final class QuestionAnalyzer {
     public static final String ASK = "@ask";
     /** Marker concept of complaint and request cues (被骗, 投诉, 希望 ...). */
     public static final String COMPLAIN = "@complain";
+    /** Marker of words that address the platform itself (代表, 公众号, 在这里, 发消息): a question about the service. */
+    public static final String PLATFORM = "@platform";
     /** Marker of adverbs that frame a sentence and say nothing about its topic (平时, 以后, 到底): weightless for FAQs. */
     public static final String FILLER = "@filler";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */

@@ -105,8 +105,15 @@ public final class QuestionAnalyzer {
     private final SynonymMap bigramSynonyms;
     private final SynonymMap wordSynonyms;
     private final Analyzer analyzer;
-    /** One analyzer per marker, so that overlapping marker phrases (有人吗 @chat, 吗 @ask) never hide each other. */
-    private final Map<String, Analyzer> markerAnalyzers;
+    /** Normalised characters without synonyms: how marker phrases and texts are cut for marker detection. */
+    private final Analyzer characterBase = new BigramBase();
+    /**
+     * Marker phrase (its characters joined by {@link SynonymMap#WORD_SEPARATOR}) → the markers it belongs to. Every
+     * occurrence of every phrase counts, so overlapping marker phrases (有人吗 @chat, 吗 @ask) never hide each other.
+     */
+    private final Map<String, Set<String>> markerPhrases;
+    /** The longest marker phrase, in tokens. */
+    private final int longestMarkerPhrase;
 
     private QuestionAnalyzer(Map<String, List<String>> lexicon) {
         this.lexicon = lexicon;
@@ -116,14 +123,22 @@ public final class QuestionAnalyzer {
         try {
             this.bigramSynonyms = synonyms(concepts, new BigramBase());
             this.wordSynonyms = synonyms(concepts, new WordBase());
-            Map<String, Analyzer> byMarker = new LinkedHashMap<>();
-            for (Map.Entry<String, List<String>> m : markers.entrySet()) {
-                byMarker.put(m.getKey(), new MarkerAnalyzer(synonyms(Map.of(m.getKey(), m.getValue()), new BigramBase())));
-            }
-            this.markerAnalyzers = Map.copyOf(byMarker);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        Map<String, Set<String>> phrases = new java.util.HashMap<>();
+        int longest = 0;
+        for (Map.Entry<String, List<String>> m : markers.entrySet()) {
+            for (String phrase : m.getValue()) {
+                List<String> chars = baseTokens(characterBase, phrase);
+                if (!chars.isEmpty()) {
+                    phrases.computeIfAbsent(String.join(SEPARATOR, chars), k -> new LinkedHashSet<>()).add(m.getKey());
+                    longest = Math.max(longest, chars.size());
+                }
+            }
+        }
+        this.markerPhrases = phrases;
+        this.longestMarkerPhrase = longest;
         Analyzer bigram = new BigramAnalyzer(bigramSynonyms);
         Analyzer word = new WordAnalyzer(wordSynonyms);
         this.analyzer = new DelegatingAnalyzerWrapper(Analyzer.PER_FIELD_REUSE_STRATEGY) {
@@ -184,32 +199,46 @@ public final class QuestionAnalyzer {
 
     /**
      * The markers ({@link #SPAM}, {@link #CHAT}, {@link #ASK}, {@link #COMPLAIN}) whose phrases occur in the text.
-     * Each marker is matched in its own pass over the normalised characters, so a concept phrase that overlaps a
-     * marker phrase (几点开门 / 几点) hides neither, and neither do two markers (有人吗 is @chat, its 吗 still @ask).
+     * Markers are found apart from the synonym graph, in one pass over the normalised characters that counts every
+     * occurrence of every marker phrase, so a concept phrase that overlaps a marker phrase (几点开门 / 几点) hides
+     * neither, and neither do two markers (有人吗 is @chat, its 吗 still @ask).
      */
     public Set<String> markers(String text) {
+        List<String> chars = baseTokens(characterBase, text);
         Set<String> out = new LinkedHashSet<>();
-        for (Map.Entry<String, Analyzer> m : markerAnalyzers.entrySet()) {
-            if (hasMarker(m.getValue(), text)) {
-                out.add(m.getKey());
+        StringBuilder span = new StringBuilder();
+        for (int i = 0; i < chars.size(); i++) {
+            span.setLength(0);
+            for (int j = i; j < chars.size() && j - i < longestMarkerPhrase; j++) {
+                if (j > i) {
+                    span.append(SEPARATOR);
+                }
+                span.append(chars.get(j));
+                Set<String> m = markerPhrases.get(span.toString());
+                if (m != null) {
+                    out.addAll(m);
+                }
             }
         }
         return out;
     }
 
-    private static boolean hasMarker(Analyzer markerAnalyzer, String text) {
-        try (TokenStream ts = markerAnalyzer.tokenStream("markers", text)) {
+    private static final String SEPARATOR = String.valueOf(SynonymMap.WORD_SEPARATOR);
+
+    /** The tokens of {@code text} under an analyzer without synonyms. */
+    private static List<String> baseTokens(Analyzer base, String text) {
+        List<String> out = new ArrayList<>();
+        try (TokenStream ts = base.tokenStream("rule", text)) {
             CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
             ts.reset();
-            boolean found = false;
             while (ts.incrementToken()) {
-                found |= term.length() > 0 && term.charAt(0) == '@';
+                out.add(term.toString());
             }
             ts.end();
-            return found;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return out;
     }
 
     /** Receives each token of an analysis. */
@@ -371,23 +400,6 @@ public final class QuestionAnalyzer {
 
         static CharArraySet stopWords() {
             return SmartChineseAnalyzer.getDefaultStopSet();
-        }
-    }
-
-    /** Normalised characters through the marker rules only. */
-    private static final class MarkerAnalyzer extends NormalizingAnalyzer {
-        private final SynonymMap markers;
-
-        MarkerAnalyzer(SynonymMap markers) {
-            this.markers = markers;
-        }
-
-        @Override
-        protected TokenStreamComponents createComponents(String fieldName) {
-            Tokenizer source = new StandardTokenizer();
-            TokenStream ts = characters(source);
-            ts = new SynonymGraphFilter(ts, markers, false);
-            return new TokenStreamComponents(source, ts);
         }
     }
 

@@ -63,6 +63,8 @@ public final class Router {
     private final FaqMatcher faqs;
     private final TermIndex groupIndex;
     private final List<String> professionalIds;
+    /** Professional group id → its position in the knowledge (the last tie-breaker, so that routing is stable). */
+    private final Map<String, Integer> groupOrder = new HashMap<>();
     private final Map<String, String> areaByPlace;
     /** Normalised professional keyword → its group. */
     private final Map<String, String> groupOfKeyword = new HashMap<>();
@@ -121,6 +123,9 @@ public final class Router {
                 ? List.of(QuestionAnalyzer.BIGRAM) : settings.fields();
         this.groupIndex = new TermIndex(analysis, groupFields, groupEntries);
         this.professionalIds = base.professionalGroups().stream().map(Group::id).toList();
+        for (String id : professionalIds) {
+            groupOrder.putIfAbsent(id, groupOrder.size());
+        }
         for (Group g : base.professionalGroups()) {
             for (String k : g.keywords()) {
                 groupOfKeyword.putIfAbsent(QuestionAnalyzer.normalize(k).strip(), g.id());
@@ -467,14 +472,9 @@ public final class Router {
         Map<String, Double> strongScores = new HashMap<>();
         Map<String, Map<String, Double>> strongByKeyword = new HashMap<>();
         Map<String, List<String>> matched = new HashMap<>();
-        for (String id : professionalIds) {
-            if (!excluded.contains(id)) {
-                scores.put(id, 0.0);
-            }
-        }
         for (TermIndex.Hit hit : groupIndex.search(q.groupTerms, 100)) {
             TermIndex.Entry e = hit.entry();
-            if (!scores.containsKey(e.key())) {
+            if (excluded.contains(e.key())) {
                 continue;
             }
             String norm = e.normalized();
@@ -507,7 +507,7 @@ public final class Router {
                 m.add(label);
             }
         }
-        List<GroupScore> ranking = new ArrayList<>();
+        List<GroupScore> ranking = new ArrayList<>(professionalIds.size());
         scores.forEach((id, s) -> ranking.add(new GroupScore(id, s)));
         // equal evidence: more distinct keywords first, then the group the question's weak context points to
         Map<String, Integer> distinct = new HashMap<>();
@@ -520,7 +520,15 @@ public final class Router {
         }
         ranking.sort(Comparator.comparingDouble(GroupScore::score).reversed()
                 .thenComparing(gs -> -distinct.getOrDefault(gs.groupId(), 0))
-                .thenComparing(gs -> contextGroups.contains(gs.groupId()) ? 0 : 1));
+                .thenComparing(gs -> contextGroups.contains(gs.groupId()) ? 0 : 1)
+                .thenComparing(gs -> groupOrder.get(gs.groupId())));
+        // the groups without evidence follow in the knowledge's order, unsorted: with a thousand groups, sorting them
+        // (and a map entry each) was most of the cost of routing
+        for (String id : professionalIds) {
+            if (!scores.containsKey(id) && !excluded.contains(id)) {
+                ranking.add(new GroupScore(id, 0.0));
+            }
+        }
         return new GroupEvidence(ranking, strongScores, matched, strongByKeyword);
     }
 

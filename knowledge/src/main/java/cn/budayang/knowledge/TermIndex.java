@@ -29,6 +29,7 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TopScoreDocCollectorManager;
 import org.apache.lucene.store.ByteBuffersDataOutput;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.SingleInstanceLockFactory;
@@ -236,7 +237,8 @@ final class TermIndex {
             b.add(q, BooleanClause.Occur.SHOULD);
         }
         try {
-            TopDocs top = searcher.search(b.build(), n);
+            // count no more hits than are kept, so that Lucene may skip documents that cannot enter the top n
+            TopDocs top = searcher.search(b.build(), new TopScoreDocCollectorManager(n, null, n, false));
             List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
             for (ScoreDoc sd : top.scoreDocs) {
                 int ord = docToOrd[sd.doc];

@@ -91,7 +91,7 @@ class RoutingEvaluationTest {
      * never saw the router, its lexicon or the other sets, with wording kept away from the FAQs' own paraphrases.
      * Its first run, after every other set's tuning: group 93.3 %, FAQ 50.8 %, false positives 35 %: far below the
      * targets for unseen messages (group 0.92, FAQ 0.90, false positives 0.05). Since then its misses have been
-     * looked at (so it is no longer blind): FAQ 67.5 %, false positives 25 %. The floors are what it reaches, to catch regressions; the
+     * looked at (so it is no longer blind): FAQ 70.8 %, false positives 20 %. The floors are what it reaches, to catch regressions; the
      * messages name the targets.
      */
     @Test
@@ -99,8 +99,26 @@ class RoutingEvaluationTest {
         Evaluation.Result r = Evaluation.evaluate(router, resource("/heldout-blind.jsonl"));
         report("blind", r);
         assertTrue(r.groupAccuracy() >= 0.93, "group floor 0.93 (target 0.92): " + r.summary());
-        assertTrue(r.faqHitRate() >= 0.67, "FAQ floor 0.67 (target 0.90, not reached): " + r.summary());
-        assertTrue(r.falsePositiveRate() <= 0.25, "false-positive ceiling 0.25 (target 0.05, not reached): "
+        assertTrue(r.faqHitRate() >= 0.70, "FAQ floor 0.70 (target 0.90, not reached): " + r.summary());
+        assertTrue(r.falsePositiveRate() <= 0.20, "false-positive ceiling 0.20 (target 0.05, not reached): "
+                + r.summary());
+    }
+
+    /**
+     * Blind set 3 (240 lines in the dev set's style: two new ways of asking each FAQ, fifteen complaints per group,
+     * thirty lines that are neither), written at the start of the 2026-11-27 session by someone who saw only the FAQ
+     * and group files and fifteen dev lines, never the router or its lexicon. During that session it was only ever
+     * run for its totals, never read line by line: first run group 91.1 %, FAQ 46.7 %, false positives 6.7 % (2 of
+     * 30); at the end of the session group 92.2 %, FAQ 63.3 %, false positives 6.7 %. The floors are what it reaches;
+     * the messages name the targets. It is bundled now, so the next change needs a new blind set of its own.
+     */
+    @Test
+    void blindSet3() throws IOException, URISyntaxException {
+        Evaluation.Result r = Evaluation.evaluate(router, resource("/heldout-blind3.jsonl"));
+        report("blind 3", r);
+        assertTrue(r.groupAccuracy() >= 0.92, "group floor 0.92 (target 0.92): " + r.summary());
+        assertTrue(r.faqHitRate() >= 0.63, "FAQ floor 0.63 (target 0.90, not reached): " + r.summary());
+        assertTrue(r.falsePositiveRate() <= 0.07, "false-positive ceiling 0.07 (target 0.05, not reached): "
                 + r.summary());
     }
 
@@ -113,7 +131,7 @@ class RoutingEvaluationTest {
             held-out 5 | /heldout5.jsonl |  80 | 0.92 | 0.93
             held-out 6 | /heldout6.jsonl |  90 | 0.92 | 0.96
             held-out 7 | /heldout7.jsonl |  70 | 0.92 | 0.94
-            blind 2    | /heldout-blind2.jsonl | 200 | 0.92 | 0.76
+            blind 2    | /heldout-blind2.jsonl | 200 | 0.92 | 0.78
             """)
     void heldOutSets(String name, String resource, int minLines, double groupFloor, double faqFloor)
             throws IOException, URISyntaxException {

@@ -39,8 +39,9 @@ import java.util.regex.Pattern;
  *   {@code @platform}: 代表, 公众号, 在这里, 发消息) is about the service even when it names a topic
  *   ("给代表发消息能叫救护车吗", "种田的能不能被选为人大代表"): an FAQ takes it from {@code faqPlatformQuestion} (0.10)
  *   and over group evidence from {@code faqPlatformOverGroup} (0.28) unless it also complains (举报, 投诉, 希望:
- *   "我举报村干部贪污，代表能不能帮忙查一查" is a complaint for the judicial group, not a question about 举报). Measured on the held-out sets: more FAQ answers,
- *   no group line lost, no false positive added (complaints that ask, 博物馆什么时候开放, name no platform word).</li>
+ *   "我举报村干部贪污，代表能不能帮忙查一查" is a complaint for the judicial group, not a question about 举报).
+ *   Measured on the held-out sets: more FAQ answers, no group line lost, no false positive added (complaints that
+ *   ask, 博物馆什么时候开放, name no platform word).</li>
  *   <li><b>Groups</b>: a keyword counts 1 (a little more when long) when the question contains it whole, literally or
  *   through a lexicon concept (楼道灯 → 路灯), half its bigram coverage when it contains most of its bigrams, 0.6 of that
  *   for description phrases, and 0.35 for a weak context concept (村里 → ~乡村振兴) that only breaks ties. A

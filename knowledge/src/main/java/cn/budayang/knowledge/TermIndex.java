@@ -238,7 +238,7 @@ final class TermIndex {
         }
         try {
             // count no more hits than are kept, so that Lucene may skip documents that cannot enter the top n
-            TopDocs top = searcher.search(b.build(), new TopScoreDocCollectorManager(n, null, n, false));
+            TopDocs top = searcher.search(b.build(), new TopScoreDocCollectorManager(n, null, n));
             List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
             for (ScoreDoc sd : top.scoreDocs) {
                 int ord = docToOrd[sd.doc];

@@ -33,6 +33,8 @@ class RouterTest {
             工资没发                                    | pro-social
             老板欠了半年工钱不给                        | pro-social
             我爸退休金被停发了                          | pro-social
+            在外地住院回来报销，比例太低了              | pro-social
+            异地住院报销要跑好几趟                      | pro-social
             孩子上学划片太远了                          | pro-education
             乡镇卫生院晚上没有医生值班                  | pro-education
             电信诈骗把我半辈子积蓄骗走了                | pro-judicial

@@ -81,12 +81,12 @@ class QuestionAnalyzerTest {
         assertEquals(Set.of(QuestionAnalyzer.CHAT, QuestionAnalyzer.PLATFORM), analyzer.markers("谢谢代表，辛苦了"));
         assertEquals(Set.of(QuestionAnalyzer.ASK, QuestionAnalyzer.PLATFORM), analyzer.markers("在这里发消息有用吗"));
         assertEquals(Set.of(QuestionAnalyzer.ASK), analyzer.markers("博物馆周末开放吗"));
-        // 几点开门 is also a concept phrase (开放时间): markers have their own pass, so 几点 still counts as a question
+        // 几点开门 is also a concept phrase (开放时间): markers are found apart from it, so 几点 still counts as a question
         assertTrue(analyzer.markers("联络站几点开门").contains(QuestionAnalyzer.ASK));
         assertTrue(analyzer.concepts(BIGRAM, "联络站几点开门").contains("开放时间"));
         assertEquals(Set.of(QuestionAnalyzer.COMPLAIN), analyzer.markers("学区划分不合理"));
         assertEquals(Set.of(), analyzer.markers("路灯坏了"));
-        // each marker has its own pass: 有人吗 is small talk, and its 吗 still makes the sentence a question
+        // every occurrence of every marker phrase counts: 有人吗 is small talk, and its 吗 still makes it a question
         assertEquals(Set.of(QuestionAnalyzer.CHAT, QuestionAnalyzer.ASK, QuestionAnalyzer.PLATFORM),
                 analyzer.markers("代表之家周六有人吗"));
     }

@@ -53,7 +53,8 @@ import java.util.regex.Pattern;
  *   is chosen when its evidence without weak context reaches {@code minGroupEvidence} (0.9, i.e. one whole keyword);
  *   the reason reports the matched keywords, the runner-up and the margin.</li>
  *   <li><b>Abstaining</b>: advertising markers without a complaint cue (@spam, e.g. 私聊/日结/代开) give NONE even when
- *   keywords match (学区房), with {@code @spam} as the matched term; greetings, thanks and gibberish match no keyword and no FAQ well enough.</li>
+ *   keywords match (学区房), with {@code @spam} as the matched term, unless every advertising phrase is part of
+ *   other words (月入 in 九月入学, 日结 in 节日结束); greetings, thanks and gibberish match no keyword and no FAQ well enough.</li>
  * </ul>
  * The area (area group) is detected separately from the place names of the area groups.
  *
@@ -74,6 +75,8 @@ public final class Router {
     /** Terms of greeting and thanks phrases (@chat), ignored by FAQ matching in a message that has small talk. */
     private final Set<String> chatWords;
     private final Map<String, List<String>> normalizedQuestions = new HashMap<>();
+    /** The phrases of the @spam marker, normalised. */
+    private final List<String> spamPhrases;
 
     /**
      * Analysis fields and thresholds; {@link #DEFAULT} is what the product uses (calibrated on the dev set, checked on
@@ -105,6 +108,8 @@ public final class Router {
             concepts.addAll(f.tags());
         }
         this.analysis = QuestionAnalyzer.withConcepts(concepts);
+        this.spamPhrases = analysis.lexicon().getOrDefault(QuestionAnalyzer.SPAM, List.of()).stream()
+                .map(p -> QuestionAnalyzer.normalize(p).strip()).filter(p -> !p.isEmpty()).toList();
         for (Faq f : base.faqs()) {
             normalizedQuestions.put(f.id(), f.questions().stream().map(QuestionAnalyzer::normalize).toList());
         }
@@ -180,7 +185,7 @@ public final class Router {
         GroupEvidence groups = scoreGroups(q, excluded);
         List<FaqMatcher.Candidate> faqRanking = excluded.isEmpty() ? faqs.rank(faqTerms(q, chat), q.markers, 2) : List.of();
         FaqMatcher.Candidate faq = faqRanking.isEmpty() ? null : faqRanking.get(0);
-        boolean spam = q.markers.contains(QuestionAnalyzer.SPAM);
+        boolean spam = q.markers.contains(QuestionAnalyzer.SPAM) && !spamOnlyInsideWords(q);
 
         List<GroupScore> ranking = groups.ranking;
         String best = ranking.isEmpty() || ranking.get(0).score() <= 0 ? null : ranking.get(0).groupId();
@@ -358,6 +363,36 @@ public final class Router {
             }
         }
         return found;
+    }
+
+    /**
+     * True when every advertising phrase found in the message is part of other words: it starts or ends inside a
+     * SmartCN word of two characters or more (月入 in 九月|入学, 日结 in 节日|结束, 代开 in 代|开会, 包过 in 面包|过期).
+     * Such a message is no advertisement, and its complaint is routed as usual.
+     */
+    private boolean spamOnlyInsideWords(Query q) {
+        if (q.words.isEmpty()) {
+            return false;
+        }
+        boolean found = false;
+        for (String phrase : spamPhrases) {
+            for (int i = q.normalized.indexOf(phrase); i >= 0; i = q.normalized.indexOf(phrase, i + 1)) {
+                found = true;
+                if (!cutsWord(q.words, i, i + phrase.length())) {
+                    return false;
+                }
+            }
+        }
+        return found;
+    }
+
+    private static boolean cutsWord(List<int[]> words, int start, int end) {
+        for (int[] w : words) {
+            if (w[0] < start && start < w[1] || w[0] < end && end < w[1]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int[] wordAt(List<int[]> words, int index) {

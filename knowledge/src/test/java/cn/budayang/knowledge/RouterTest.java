@@ -59,6 +59,10 @@ class RouterTest {
             👍👍                                         | none
             asdfgh                                      | none
             专业代开发票，加微信私聊                    | none
+            驾照考试包过，日结返现，详情私聊            | none
+            孩子九月入学，学校到现在还没通知分班        | pro-education
+            节日结束后垃圾堆了好几天没人清运            | pro-urban
+            超市卖的面包过期好几天了                    | pro-finance
             村里的路坏了好几年没人修                    | pro-rural
             小区门口的马路坑坑洼洼                      | pro-urban
             我们村停水三天了                            | pro-rural

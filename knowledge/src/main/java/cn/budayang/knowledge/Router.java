@@ -54,7 +54,8 @@ import java.util.regex.Pattern;
  *   the reason reports the matched keywords, the runner-up and the margin.</li>
  *   <li><b>Abstaining</b>: advertising markers without a complaint cue (@spam, e.g. 私聊/日结/代开) give NONE even when
  *   keywords match (学区房), with {@code @spam} as the matched term, unless every advertising phrase is part of
- *   other words (月入 in 九月入学, 日结 in 节日结束); greetings, thanks and gibberish match no keyword and no FAQ well enough.</li>
+ *   other words (月入 in 九月入学, 日结 in 节日结束); greetings, thanks and gibberish match no keyword and no FAQ
+ *   well enough.</li>
  * </ul>
  * The area (area group) is detected separately from the place names of the area groups.
  *

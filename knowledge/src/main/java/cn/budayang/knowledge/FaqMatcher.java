@@ -25,8 +25,8 @@ import java.util.Set;
  *   much of one way of asking it.</li>
  * </ul>
  * Question words themselves weigh nothing, but the question <em>type</em> they express (lexicon markers {@code @why},
- * {@code @mine}, {@code @who}, {@code @when}) is one more term on both sides, weighing {@link #CUE_WEIGHT} times its
- * IDF over FAQs: "由哪些人投票" and the paraphrase "由谁来投票" share {@code @who}, "什么是票决制" does not. A cue
+ * {@code @mine}, {@code @who}, {@code @when}, {@code @what}) is one more term on both sides, weighing
+ * {@link #CUE_WEIGHT} times its IDF over FAQs: "由哪些人投票" and the paraphrase "由谁来投票" share {@code @who}, "什么是票决制" does not. A cue
  * counts only for a candidate that already shares an ordinary term, so a bare "几点了" matches no FAQ by its cue.
  * The {@link Router} decides with the similarity and with the margin over the second FAQ.
  *
@@ -37,7 +37,8 @@ import java.util.Set;
  *   <li><b>tag</b>: the question contains one of the FAQ's tags whole (联名, 开放时间, 履职), worth {@link #TAG_BONUS}
  *   scaled by the tag's IDF over FAQs (a tag every FAQ shares, 留言, is worth little);</li>
  *   <li><b>question type</b>: the question and one of the FAQ's paraphrases share a question-type cue of the lexicon
- *   ({@code @why} 为什么/什么原因, {@code @mine} 我的留言/我反映的, {@code @who} 谁/哪些人, {@code @when} 什么时候/哪天),
+ *   ({@code @why} 为什么/什么原因, {@code @mine} 我的留言/我反映的, {@code @who} 谁/哪些人, {@code @when} 什么时候/哪天,
+ *   {@code @what} 什么是/啥意思/么名堂),
  *   worth {@link #CUE_BONUS} each on top of the cue's term weight: "我的留言显示不予受理，什么原因" asks
  *   "为什么我的留言显示未受理", not "哪些意见建议不予受理".</li>
  * </ul>
@@ -51,7 +52,7 @@ final class FaqMatcher {
     }
 
     /** Lexicon markers that say what kind of answer a question wants (see lexicon.txt). */
-    static final Set<String> QUESTION_TYPES = Set.of("@why", "@mine", "@who", "@when");
+    static final Set<String> QUESTION_TYPES = Set.of("@why", "@mine", "@who", "@when", "@what");
     static final double TAG_BONUS = 0.08;
     static final double CUE_BONUS = 0.05;
     /**

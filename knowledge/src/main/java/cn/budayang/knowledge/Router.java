@@ -75,7 +75,7 @@ public final class Router {
     private final Map<String, String> groupOfKeyword = new HashMap<>();
     /** Terms of greeting and thanks phrases (@chat), ignored by FAQ matching in a message that has small talk. */
     private final Set<String> chatWords;
-    private final Map<String, List<String>> normalizedQuestions = new HashMap<>();
+    private final Map<String, List<String>> faqTexts = new HashMap<>();
     /** The phrases of the @spam marker, normalised. */
     private final List<String> spamPhrases;
 
@@ -112,7 +112,10 @@ public final class Router {
         this.spamPhrases = analysis.lexicon().getOrDefault(QuestionAnalyzer.SPAM, List.of()).stream()
                 .map(p -> QuestionAnalyzer.normalize(p).strip()).filter(p -> !p.isEmpty()).toList();
         for (Faq f : base.faqs()) {
-            normalizedQuestions.put(f.id(), f.questions().stream().map(QuestionAnalyzer::normalize).toList());
+            List<String> own = new ArrayList<>(f.questions());
+            own.add(f.answer());
+            own.addAll(f.tags());
+            faqTexts.put(f.id(), own.stream().map(QuestionAnalyzer::normalize).toList());
         }
         this.faqs = new FaqMatcher(analysis, settings.fields(), base.faqs(), settings.answerFactor(),
                 union(markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK),
@@ -243,16 +246,16 @@ public final class Router {
 
     /**
      * The strongest group evidence that the FAQ does not itself explain: a group keyword that also appears in one of
-     * the FAQ's paraphrases (法院 in "我的案子已经在法院了，还能找代表吗？") is part of the FAQ's question, not a
-     * sign of a complaint.
+     * the FAQ's paraphrases, its answer or its tags (法院 in "我的案子已经在法院了，还能找代表吗？", 农业农村 in "城建环保、
+     * 农业农村这些小组是怎么分工的") is part of the FAQ's topic, not a sign of a complaint.
      */
     private double residualGroupEvidence(GroupEvidence groups, String faqId) {
-        List<String> questions = normalizedQuestions.getOrDefault(faqId, List.of());
+        List<String> texts = faqTexts.getOrDefault(faqId, List.of());
         double best = 0;
         for (Map<String, Double> byKeyword : groups.strongByKeyword.values()) {
             double residual = 0;
             for (Map.Entry<String, Double> e : byKeyword.entrySet()) {
-                if (questions.stream().noneMatch(q -> q.contains(e.getKey()))) {
+                if (texts.stream().noneMatch(t -> t.contains(e.getKey()))) {
                     residual += e.getValue();
                 }
             }

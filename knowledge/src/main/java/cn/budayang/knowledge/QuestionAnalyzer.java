@@ -81,6 +81,8 @@ public final class QuestionAnalyzer {
     public static final String COMPLAIN = "@complain";
     /** Marker of words that address the platform itself (代表, 公众号, 在这里, 发消息): a question about the service. */
     public static final String PLATFORM = "@platform";
+    /** A request that someone act on a matter (帮忙, 帮我, 催一下, 管一管): a complaint, even when it names the platform. */
+    public static final String ACT = "@act";
     /** Marker of adverbs that frame a sentence and say nothing about its topic (平时, 以后, 到底): weightless for FAQs. */
     public static final String FILLER = "@filler";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */

@@ -39,7 +39,10 @@ import java.util.regex.Pattern;
  *   {@code @platform}: 代表, 公众号, 在这里, 发消息) is about the service even when it names a topic
  *   ("给代表发消息能叫救护车吗", "种田的能不能被选为人大代表"): an FAQ takes it from {@code faqPlatformQuestion} (0.10)
  *   and over group evidence from {@code faqPlatformOverGroup} (0.28) unless it also complains (举报, 投诉, 希望:
- *   "我举报村干部贪污，代表能不能帮忙查一查" is a complaint for the judicial group, not a question about 举报).
+ *   "我举报村干部贪污，代表能不能帮忙查一查" is a complaint for the judicial group, not a question about 举报); over
+ *   the evidence of one keyword only, and with no request that someone act (lexicon marker {@code @act}: 帮忙, 帮我,
+ *   催一下), from {@code faqPlatformOneKeyword} (0.22): "劳动仲裁正在走程序，这期间找代表有冇得用" asks about the
+ *   service, "路灯坏了一个月，代表能不能帮忙催催" asks a deputy to act.
  *   Measured on dev, held-out 1–7 and blind 1–2: more FAQ answers, no group line lost, no false positive added
  *   (complaints that ask, 博物馆什么时候开放, name no platform word); on blind 3 it added one false positive, which
  *   the later lexicon passes took back.</li>
@@ -76,6 +79,8 @@ public final class Router {
     /** Terms of greeting and thanks phrases (@chat), ignored by FAQ matching in a message that has small talk. */
     private final Set<String> chatWords;
     private final Map<String, List<String>> faqTexts = new HashMap<>();
+    /** Group evidence of at most one keyword, however long (a keyword counts 1.0 to 1.4 by its length). */
+    static final double ONE_KEYWORD = 1.5;
     /** The phrases of the @spam marker, normalised. */
     private final List<String> spamPhrases;
 
@@ -86,14 +91,14 @@ public final class Router {
     record Settings(List<String> fields, double faqThreshold, double faqWithoutQuestionCue,
                     double faqStatementWithoutGroup, double faqOverGroupThreshold, double minGroupEvidence,
                     double partialCoverage, double descriptionFactor, double weakFactor, double answerFactor,
-                    double faqPlatformQuestion, double faqPlatformOverGroup) {
+                    double faqPlatformQuestion, double faqPlatformOverGroup, double faqPlatformOneKeyword) {
         static final Settings DEFAULT = new Settings(List.of(QuestionAnalyzer.BIGRAM, QuestionAnalyzer.WORD),
-                0.15, 0.30, 0.18, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0, 0.10, 0.28);
+                0.15, 0.30, 0.18, 0.45, 0.9, 0.6, 0.6, 0.35, 1.0, 0.10, 0.28, 0.22);
 
         Settings withFields(List<String> f) {
             return new Settings(f, faqThreshold, faqWithoutQuestionCue, faqStatementWithoutGroup,
                     faqOverGroupThreshold, minGroupEvidence, partialCoverage, descriptionFactor, weakFactor,
-                    answerFactor, faqPlatformQuestion, faqPlatformOverGroup);
+                    answerFactor, faqPlatformQuestion, faqPlatformOverGroup, faqPlatformOneKeyword);
         }
     }
 
@@ -218,10 +223,13 @@ public final class Router {
                 : chat ? settings.faqOverGroupThreshold()
                 : strongAny < settings.minGroupEvidence() ? settings.faqStatementWithoutGroup()
                 : settings.faqWithoutQuestionCue();
+        double residual = faq == null ? 0 : residualGroupEvidence(groups, faq.faqId());
+        boolean act = q.markers.contains(QuestionAnalyzer.ACT);
+        double overGroup = !platform || complain ? settings.faqOverGroupThreshold()
+                : !act && residual <= ONE_KEYWORD ? settings.faqPlatformOneKeyword()
+                : settings.faqPlatformOverGroup();
         if (faq != null && faq.similarity() >= faqNeeds
-                && (residualGroupEvidence(groups, faq.faqId()) < settings.minGroupEvidence()
-                || faq.similarity() >= (platform && !complain ? settings.faqPlatformOverGroup()
-                        : settings.faqOverGroupThreshold()))) {
+                && (residual < settings.minGroupEvidence() || faq.similarity() >= overGroup)) {
             String reason = String.format(Locale.ROOT,
                     "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
                             + " best group %s %.2f", faq.faqId(), faq.similarity(), faq.questionCoverage(),

@@ -407,6 +407,13 @@ public final class Router {
         return false;
     }
 
+    /** True when the characters at {@code start} and {@code start + 1} lie in two different SmartCN words. */
+    private static boolean straddles(List<int[]> words, int start) {
+        int[] left = wordAt(words, start);
+        int[] right = wordAt(words, start + 1);
+        return left != null && right != null && left != right;
+    }
+
     private static int[] wordAt(List<int[]> words, int index) {
         for (int[] w : words) {
             if (w[0] <= index && index < w[1]) {
@@ -419,13 +426,20 @@ public final class Router {
     private Query analyse(String text) {
         Query q = new Query();
         List<int[]> words = new ArrayList<>();
-        for (String f : settings.fields()) {
+        // the word field first: its SmartCN words decide which two-character phrases of the bigram field are there
+        List<String> fields = new ArrayList<>(settings.fields());
+        fields.sort(Comparator.comparing(f -> !QuestionAnalyzer.WORD.equals(f)));
+        for (String f : fields) {
             Set<String> terms = new LinkedHashSet<>();
             Set<String> groupTerms = new LinkedHashSet<>();
             boolean wordField = QuestionAnalyzer.WORD.equals(f);
             analysis.analyze(f, text, (term, concept, start, end) -> {
                 if (wordField && !concept && term.length() >= 2 && end - start == term.length()) {
                     words.add(new int[] {start, end});
+                }
+                if (!wordField && concept && end - start == 2 && straddles(words, start)) {
+                    // a two-character lexicon phrase across two words is not there (通村 in 普通|村民)
+                    return;
                 }
                 if (term.startsWith("@")) {
                     return;

@@ -63,6 +63,7 @@ class RouterTest {
             孩子九月入学，学校到现在还没通知分班        | pro-education
             节日结束后垃圾堆了好几天没人清运            | pro-urban
             超市卖的面包过期好几天了                    | pro-finance
+            普通村民能不能去旁听常委会                  | faq-55
             村里的路坏了好几年没人修                    | pro-rural
             小区门口的马路坑坑洼洼                      | pro-urban
             我们村停水三天了                            | pro-rural

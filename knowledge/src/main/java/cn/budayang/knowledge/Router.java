@@ -83,6 +83,11 @@ public final class Router {
     static final double ONE_KEYWORD = 1.5;
     /** The phrases of the @spam marker, normalised. */
     private final List<String> spamPhrases;
+    /**
+     * The analysis fields, the word field first: its SmartCN words decide which two-character phrases of the bigram
+     * field are there.
+     */
+    private final List<String> analysisOrder;
 
     /**
      * Analysis fields and thresholds; {@link #DEFAULT} is what the product uses (calibrated on the dev set, checked on
@@ -114,6 +119,9 @@ public final class Router {
             concepts.addAll(f.tags());
         }
         this.analysis = QuestionAnalyzer.withConcepts(concepts);
+        List<String> order = new ArrayList<>(settings.fields());
+        order.sort(Comparator.comparing(f -> !QuestionAnalyzer.WORD.equals(f)));
+        this.analysisOrder = List.copyOf(order);
         this.spamPhrases = analysis.lexicon().getOrDefault(QuestionAnalyzer.SPAM, List.of()).stream()
                 .map(p -> QuestionAnalyzer.normalize(p).strip()).filter(p -> !p.isEmpty()).toList();
         for (Faq f : base.faqs()) {
@@ -368,9 +376,7 @@ public final class Router {
         boolean found = false;
         for (int i = q.normalized.indexOf(keyword); i >= 0; i = q.normalized.indexOf(keyword, i + 1)) {
             found = true;
-            int[] left = wordAt(q.words, i);
-            int[] right = wordAt(q.words, i + 1);
-            if (left == null || right == null || left == right) {
+            if (!straddles(q.words, i)) {
                 return false;
             }
         }
@@ -426,10 +432,7 @@ public final class Router {
     private Query analyse(String text) {
         Query q = new Query();
         List<int[]> words = new ArrayList<>();
-        // the word field first: its SmartCN words decide which two-character phrases of the bigram field are there
-        List<String> fields = new ArrayList<>(settings.fields());
-        fields.sort(Comparator.comparing(f -> !QuestionAnalyzer.WORD.equals(f)));
-        for (String f : fields) {
+        for (String f : analysisOrder) {
             Set<String> terms = new LinkedHashSet<>();
             Set<String> groupTerms = new LinkedHashSet<>();
             boolean wordField = QuestionAnalyzer.WORD.equals(f);

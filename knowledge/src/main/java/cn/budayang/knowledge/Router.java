@@ -236,7 +236,7 @@ public final class Router {
         double overGroup = !platform || complain ? settings.faqOverGroupThreshold()
                 : !act && residual <= ONE_KEYWORD ? settings.faqPlatformOneKeyword()
                 : settings.faqPlatformOverGroup();
-        if (faq != null && faq.similarity() >= faqNeeds
+        if (faq != null && faq.similarity() >= faqNeeds && matchesAWord(faq)
                 && (residual < settings.minGroupEvidence() || faq.similarity() >= overGroup)) {
             String reason = String.format(Locale.ROOT,
                     "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
@@ -258,6 +258,16 @@ public final class Router {
         String why = chat ? "small talk " + q.markers : "no FAQ or group evidence strong enough";
         return none(message, why + String.format(Locale.ROOT, "; best group %s %.2f; faq %s %.2f", best, s1,
                 faq == null ? null : faq.faqId(), faq == null ? 0 : faq.similarity()), runnerUp, area, List.of(), ranking);
+    }
+
+    /** True when the FAQ shares more with the question than single characters (个 in "我是刚才那个" is no match). */
+    private static boolean matchesAWord(FaqMatcher.Candidate faq) {
+        for (String term : faq.matched()) {
+            if (term.codePointCount(0, term.length()) >= 2) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -208,6 +208,8 @@ public final class QuestionAnalyzer {
     public Set<String> markers(String text) {
         List<String> chars = baseTokens(characterBase, text);
         Set<String> out = new LinkedHashSet<>();
+        List<int[]> complaints = new ArrayList<>();
+        List<int[]> questions = new ArrayList<>();
         StringBuilder span = new StringBuilder();
         for (int i = 0; i < chars.size(); i++) {
             span.setLength(0);
@@ -217,9 +219,31 @@ public final class QuestionAnalyzer {
                 }
                 span.append(chars.get(j));
                 Set<String> m = markerPhrases.get(span.toString());
-                if (m != null) {
-                    out.addAll(m);
+                if (m == null) {
+                    continue;
                 }
+                for (String marker : m) {
+                    if (!COMPLAIN.equals(marker)) {
+                        out.add(marker);
+                    }
+                }
+                if (m.contains(COMPLAIN)) {
+                    complaints.add(new int[] {i, j});
+                }
+                if (m.contains(ASK)) {
+                    questions.add(new int[] {i, j});
+                }
+            }
+        }
+        // a complaint phrase inside a longer question phrase (不管 in 管不管) asks, it does not complain
+        for (int[] c : complaints) {
+            boolean inside = false;
+            for (int[] q : questions) {
+                inside |= q[0] <= c[0] && c[1] <= q[1] && q[1] - q[0] > c[1] - c[0];
+            }
+            if (!inside) {
+                out.add(COMPLAIN);
+                break;
             }
         }
         return out;

@@ -75,6 +75,19 @@ class QuestionAnalyzerTest {
     }
 
     @Test
+    void aComplaintPhraseInsideALongerQuestionPhraseAsks() {
+        // 不管 (a complaint cue) inside 管不管 (a question): the sentence asks whether deputies deal with it
+        assertFalse(analyzer.markers("我的官司代表管不管").contains(QuestionAnalyzer.COMPLAIN));
+        assertTrue(analyzer.markers("我的官司代表管不管").contains(QuestionAnalyzer.ASK));
+        // standing alone, or next to the question, it still complains
+        assertTrue(analyzer.markers("路灯坏了都不管").contains(QuestionAnalyzer.COMPLAIN));
+        assertTrue(analyzer.markers("路灯坏了都不管，你们管不管").contains(QuestionAnalyzer.COMPLAIN));
+        // a phrase both markers share (怎么办) is both
+        assertTrue(analyzer.markers("被骗了怎么办")
+                .containsAll(List.of(QuestionAnalyzer.COMPLAIN, QuestionAnalyzer.ASK)));
+    }
+
+    @Test
     void markersForSpamSmallTalkAndQuestions() {
         assertEquals(Set.of(QuestionAnalyzer.SPAM), analyzer.markers("兼职日结，有意者私聊"));
         // 代表 names the platform's own people: @platform, which makes a question one about the service

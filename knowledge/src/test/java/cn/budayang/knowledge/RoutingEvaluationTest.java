@@ -92,7 +92,7 @@ class RoutingEvaluationTest {
      */
     @Test
     void blindSet() throws IOException, URISyntaxException {
-        assertBlind("blind", "/heldout-blind.jsonl", 0.93, 0.70, 0.20);
+        assertBlind("blind", "/heldout-blind.jsonl", 0.96, 0.74, 0.20);
     }
 
     /**
@@ -105,20 +105,31 @@ class RoutingEvaluationTest {
      */
     @Test
     void blindSet3() throws IOException, URISyntaxException {
-        assertBlind("blind 3", "/heldout-blind3.jsonl", 0.92, 0.64, 0.07);
+        assertBlind("blind 3", "/heldout-blind3.jsonl", 0.96, 0.72, 0.07);
     }
 
     /**
-     * Blind set 4 (240 lines in the dev set's style, written at the start of the second 2026-11-27 session like blind
-     * 3, together with blind set 5, by someone who saw only the FAQ and group files and fifteen dev lines). First run
-     * (after two small fixes of that session): group 75.6 %, FAQ 57.5 %, false positives 6.7 % (2 of 30). It then served as that session's
-     * tuning set: its misses were read line by line and its totals decided which changes were kept (a fifth question
-     * type, the platform rule over one keyword, the tenth and eleventh lexicon passes). Blind set 5 was kept unseen
-     * and measured once at the end.
+     * Blind set 4 (240 lines in the dev set's style, written at the start of the second 2026-11-27 session, together
+     * with blind set 5, by someone who saw only the FAQ and group files and fifteen dev lines). First run: group
+     * 75.6 %, FAQ 57.5 %, false positives 6.7 % (2 of 30). It then served as that session's tuning set: its misses
+     * were read line by line and its totals decided which changes were kept (a fifth question type, the platform rule
+     * over one keyword, the tenth and eleventh lexicon passes); at the end group 90.0 %, FAQ 64.2 %, false positives
+     * 3.3 %.
      */
     @Test
     void blindSet4() throws IOException, URISyntaxException {
-        assertBlind("blind 4", "/heldout-blind4.jsonl", 0.87, 0.64, 0.04);
+        assertBlind("blind 4", "/heldout-blind4.jsonl", 0.90, 0.64, 0.04);
+    }
+
+    /**
+     * Blind set 5 (240 lines, written with blind set 4), kept unseen during that session and measured twice: at its
+     * start (group 81.1 %, FAQ 52.5 %, false positives 13.3 %: 4 of 30) and at its end (group 88.9 %, FAQ 57.5 %,
+     * false positives 13.3 %): the honest estimate of that session's gain on messages by a new writer. Bundled now;
+     * the next change needs a new blind set.
+     */
+    @Test
+    void blindSet5() throws IOException, URISyntaxException {
+        assertBlind("blind 5", "/heldout-blind5.jsonl", 0.88, 0.57, 0.14);
     }
 
     /**
@@ -149,7 +160,7 @@ class RoutingEvaluationTest {
             held-out 5 | /heldout5.jsonl |  80 | 0.92 | 0.93
             held-out 6 | /heldout6.jsonl |  90 | 0.92 | 0.96
             held-out 7 | /heldout7.jsonl |  70 | 0.92 | 0.94
-            blind 2    | /heldout-blind2.jsonl | 200 | 0.92 | 0.76
+            blind 2    | /heldout-blind2.jsonl | 200 | 0.92 | 0.78
             """)
     void heldOutSets(String name, String resource, int minLines, double groupFloor, double faqFloor)
             throws IOException, URISyntaxException {

@@ -83,61 +83,37 @@ class RoutingEvaluationTest {
     }
 
     /**
-     * A blind set (200 lines: two new ways of asking every FAQ, ten complaints per group, twenty lines that are
-     * neither, some of them traps: ads, praise, a good harvest) written from the knowledge files alone by someone who
-     * never saw the router, its lexicon or the other sets, with wording kept away from the FAQs' own paraphrases.
-     * Its first run, after every other set's tuning: group 93.3 %, FAQ 50.8 %, false positives 35 %: far below the
-     * targets for unseen messages (group 0.92, FAQ 0.90, false positives 0.05). Since then its misses have been
-     * looked at (so it is no longer blind): FAQ 70.8 %, false positives 20 %.
+     * The blind sets, each written from the knowledge files alone by someone who never saw the router, its lexicon or
+     * the other sets, with wording kept away from the FAQs' own paraphrases. Floors and false-positive ceilings are
+     * what each reaches, to catch regressions; the messages name the issue's targets for unseen messages (group 0.92,
+     * FAQ 0.90, false positives 0.05).
+     * <ul>
+     *   <li>blind (200 lines: two new ways of asking every FAQ, ten complaints per group, twenty lines that are
+     *   neither, some of them traps: ads, praise, a good harvest). First run, after every other set's tuning: group
+     *   93.3 %, FAQ 50.8 %, false positives 35 %. Its misses have been looked at since (so it is no longer blind).</li>
+     *   <li>blind 3 (240 lines in the dev set's style: two new ways of asking each FAQ, fifteen complaints per group,
+     *   thirty lines that are neither), written at the start of the first 2026-11-27 session, run only for its totals
+     *   during it: first run group 91.1 %, FAQ 46.7 %, false positives 6.7 % (2 of 30); 92.2 %, 64.2 %, 6.7 % at the
+     *   end of that session.</li>
+     *   <li>blind 4 (240 lines in the same style, written at the start of the second 2026-11-27 session together with
+     *   blind 5). First run: group 75.6 %, FAQ 57.5 %, false positives 6.7 %. It then served as that session's tuning
+     *   set: its misses were read line by line and its totals decided which changes were kept; at the end group
+     *   90.0 %, FAQ 64.2 %, false positives 3.3 %.</li>
+     *   <li>blind 5 (240 lines, written with blind 4), kept unseen during that session and measured at its start
+     *   (group 81.1 %, FAQ 52.5 %, false positives 13.3 %: 4 of 30) and its end (group 88.9 %, FAQ 57.5 %, false
+     *   positives 13.3 %): the honest estimate of that session's gain on messages by a new writer.</li>
+     * </ul>
+     * All are bundled now, so the next change needs a new blind set of its own.
      */
-    @Test
-    void blindSet() throws IOException, URISyntaxException {
-        assertBlind("blind", "/heldout-blind.jsonl", 0.96, 0.74, 0.20);
-    }
-
-    /**
-     * Blind set 3 (240 lines in the dev set's style: two new ways of asking each FAQ, fifteen complaints per group,
-     * thirty lines that are neither), written at the start of the 2026-11-27 session by someone who saw only the FAQ
-     * and group files and fifteen dev lines, never the router or its lexicon. During that session it was only ever
-     * run for its totals, never read line by line: first run group 91.1 %, FAQ 46.7 %, false positives 6.7 % (2 of
-     * 30); at the end of the session group 92.2 %, FAQ 64.2 %, false positives 6.7 %.
-     * It is bundled now, so the next change needs a new blind set of its own.
-     */
-    @Test
-    void blindSet3() throws IOException, URISyntaxException {
-        assertBlind("blind 3", "/heldout-blind3.jsonl", 0.96, 0.72, 0.07);
-    }
-
-    /**
-     * Blind set 4 (240 lines in the dev set's style, written at the start of the second 2026-11-27 session, together
-     * with blind set 5, by someone who saw only the FAQ and group files and fifteen dev lines). First run: group
-     * 75.6 %, FAQ 57.5 %, false positives 6.7 % (2 of 30). It then served as that session's tuning set: its misses
-     * were read line by line and its totals decided which changes were kept (a fifth question type, the platform rule
-     * over one keyword, the tenth and eleventh lexicon passes); at the end group 90.0 %, FAQ 64.2 %, false positives
-     * 3.3 %.
-     */
-    @Test
-    void blindSet4() throws IOException, URISyntaxException {
-        assertBlind("blind 4", "/heldout-blind4.jsonl", 0.90, 0.64, 0.04);
-    }
-
-    /**
-     * Blind set 5 (240 lines, written with blind set 4), kept unseen during that session and measured twice: at its
-     * start (group 81.1 %, FAQ 52.5 %, false positives 13.3 %: 4 of 30) and at its end (group 88.9 %, FAQ 57.5 %,
-     * false positives 13.3 %): the honest estimate of that session's gain on messages by a new writer. Bundled now;
-     * the next change needs a new blind set.
-     */
-    @Test
-    void blindSet5() throws IOException, URISyntaxException {
-        assertBlind("blind 5", "/heldout-blind5.jsonl", 0.88, 0.57, 0.14);
-    }
-
-    /**
-     * A blind set's floors and false-positive ceiling: what it reaches, to catch regressions; the messages name the
-     * issue's targets for unseen messages (group 0.92, FAQ 0.90, false positives 0.05).
-     */
-    private static void assertBlind(String name, String resource, double groupFloor, double faqFloor,
-                                    double falsePositiveCeiling) throws IOException, URISyntaxException {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            blind   | /heldout-blind.jsonl  | 0.96 | 0.74 | 0.20
+            blind 3 | /heldout-blind3.jsonl | 0.96 | 0.72 | 0.07
+            blind 4 | /heldout-blind4.jsonl | 0.90 | 0.64 | 0.04
+            blind 5 | /heldout-blind5.jsonl | 0.88 | 0.57 | 0.14
+            """)
+    void blindSets(String name, String resource, double groupFloor, double faqFloor, double falsePositiveCeiling)
+            throws IOException, URISyntaxException {
         Evaluation.Result r = Evaluation.evaluate(router, resource(resource));
         report(name, r);
         assertTrue(r.groupAccuracy() >= groupFloor, "group floor " + groupFloor + " (target 0.92): " + r.summary());

@@ -78,7 +78,11 @@ public final class Router {
     private final Map<String, String> groupOfKeyword = new HashMap<>();
     /** Terms of greeting and thanks phrases (@chat), ignored by FAQ matching in a message that has small talk. */
     private final Set<String> chatWords;
-    private final Map<String, List<String>> faqTexts = new HashMap<>();
+    /**
+     * FAQ id → the group keywords and description phrases (normalised) that its paraphrases, answer or tags contain:
+     * there they are the FAQ's own topic.
+     */
+    private final Map<String, Set<String>> groupTermsNamedByFaq = new HashMap<>();
     /** Group evidence of at most one keyword, however long (a keyword counts 1.0 to 1.4 by its length). */
     static final double ONE_KEYWORD = 1.5;
     /** The phrases of the @spam marker, normalised. */
@@ -124,12 +128,6 @@ public final class Router {
         this.analysisOrder = List.copyOf(order);
         this.spamPhrases = analysis.lexicon().getOrDefault(QuestionAnalyzer.SPAM, List.of()).stream()
                 .map(p -> QuestionAnalyzer.normalize(p).strip()).filter(p -> !p.isEmpty()).toList();
-        for (Faq f : base.faqs()) {
-            List<String> own = new ArrayList<>(f.questions());
-            own.add(f.answer());
-            own.addAll(f.tags());
-            faqTexts.put(f.id(), own.stream().map(QuestionAnalyzer::normalize).toList());
-        }
         this.faqs = new FaqMatcher(analysis, settings.fields(), base.faqs(), settings.answerFactor(),
                 union(markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK),
                         markerWords(analysis, settings.fields(), QuestionAnalyzer.FILLER)));
@@ -147,6 +145,19 @@ public final class Router {
         List<String> groupFields = settings.fields().contains(QuestionAnalyzer.BIGRAM)
                 ? List.of(QuestionAnalyzer.BIGRAM) : settings.fields();
         this.groupIndex = new TermIndex(analysis, groupFields, groupEntries);
+        for (Faq f : base.faqs()) {
+            List<String> own = new ArrayList<>(f.questions());
+            own.add(f.answer());
+            own.addAll(f.tags());
+            List<String> texts = own.stream().map(QuestionAnalyzer::normalize).toList();
+            Set<String> named = new java.util.HashSet<>();
+            for (TermIndex.Entry e : groupEntries) {
+                if (texts.stream().anyMatch(t -> t.contains(e.normalized()))) {
+                    named.add(e.normalized());
+                }
+            }
+            groupTermsNamedByFaq.put(f.id(), Set.copyOf(named));
+        }
         this.professionalIds = base.professionalGroups().stream().map(Group::id).toList();
         for (String id : professionalIds) {
             groupOrder.putIfAbsent(id, groupOrder.size());
@@ -231,13 +242,8 @@ public final class Router {
                 : chat ? settings.faqOverGroupThreshold()
                 : strongAny < settings.minGroupEvidence() ? settings.faqStatementWithoutGroup()
                 : settings.faqWithoutQuestionCue();
-        double residual = faq == null ? 0 : residualGroupEvidence(groups, faq.faqId());
-        boolean act = q.markers.contains(QuestionAnalyzer.ACT);
-        double overGroup = !platform || complain ? settings.faqOverGroupThreshold()
-                : !act && residual <= ONE_KEYWORD ? settings.faqPlatformOneKeyword()
-                : settings.faqPlatformOverGroup();
         if (faq != null && faq.similarity() >= faqNeeds && matchesAWord(faq)
-                && (residual < settings.minGroupEvidence() || faq.similarity() >= overGroup)) {
+                && takesOverGroups(faq, groups, platform, complain, q.markers.contains(QuestionAnalyzer.ACT))) {
             String reason = String.format(Locale.ROOT,
                     "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
                             + " best group %s %.2f", faq.faqId(), faq.similarity(), faq.questionCoverage(),
@@ -260,6 +266,23 @@ public final class Router {
                 faq == null ? null : faq.faqId(), faq == null ? 0 : faq.similarity()), runnerUp, area, List.of(), ranking);
     }
 
+    /**
+     * Whether an FAQ good enough for the question also stands against the group evidence that its own topic does not
+     * explain: always when that evidence is less than one keyword, otherwise from a higher similarity (lower for a
+     * question about the platform, lowest over one keyword when nobody is asked to act).
+     */
+    private boolean takesOverGroups(FaqMatcher.Candidate faq, GroupEvidence groups, boolean platform, boolean complain,
+                                    boolean act) {
+        double residual = residualGroupEvidence(groups, faq.faqId());
+        if (residual < settings.minGroupEvidence()) {
+            return true;
+        }
+        double needs = !platform || complain ? settings.faqOverGroupThreshold()
+                : !act && residual <= ONE_KEYWORD ? settings.faqPlatformOneKeyword()
+                : settings.faqPlatformOverGroup();
+        return faq.similarity() >= needs;
+    }
+
     /** True when the FAQ shares more with the question than single characters (个 in "我是刚才那个" is no match). */
     private static boolean matchesAWord(FaqMatcher.Candidate faq) {
         for (String term : faq.matched()) {
@@ -276,12 +299,12 @@ public final class Router {
      * 农业农村这些小组是怎么分工的") is part of the FAQ's topic, not a sign of a complaint.
      */
     private double residualGroupEvidence(GroupEvidence groups, String faqId) {
-        List<String> texts = faqTexts.getOrDefault(faqId, List.of());
+        Set<String> named = groupTermsNamedByFaq.getOrDefault(faqId, Set.of());
         double best = 0;
         for (Map<String, Double> byKeyword : groups.strongByKeyword.values()) {
             double residual = 0;
             for (Map.Entry<String, Double> e : byKeyword.entrySet()) {
-                if (texts.stream().noneMatch(t -> t.contains(e.getKey()))) {
+                if (!named.contains(e.getKey())) {
                     residual += e.getValue();
                 }
             }

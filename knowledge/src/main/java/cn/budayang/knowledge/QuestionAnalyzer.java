@@ -83,6 +83,11 @@ public final class QuestionAnalyzer {
     public static final String PLATFORM = "@platform";
     /** A request that someone act on a matter (帮忙, 帮我, 催一下, 管一管): a complaint, even when it names the platform. */
     public static final String ACT = "@act";
+    /**
+     * Good news or praise (修好了, 舒服多了, 丰收, 都正常): a message that only reports something going well asks no one
+     * to act, even when it names a group's topic.
+     */
+    public static final String GOOD = "@good";
     /** Marker of adverbs that frame a sentence and say nothing about its topic (平时, 以后, 到底): weightless for FAQs. */
     public static final String FILLER = "@filler";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */

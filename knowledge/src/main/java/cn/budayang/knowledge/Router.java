@@ -228,6 +228,10 @@ public final class Router {
             return none(message, "spam markers " + q.markers + "; best group " + best + " "
                     + fmt(s1), runnerUp, area, List.of(QuestionAnalyzer.SPAM), ranking);
         }
+        if (q.markers.contains(QuestionAnalyzer.GOOD) && !complain && !ask && !statesAProblem(message)) {
+            return none(message, "good news, nothing asked " + q.markers + "; best group " + best + " " + fmt(s1),
+                    runnerUp, area, List.of(), ranking);
+        }
         // small talk without a question (收到，谢谢) takes an FAQ only on a strong match (留言发错了想撤回)
         // a statement about the platform with no complaint in it (我想对条例草案提点意见, 进度在哪查 without 吗) is
         // asking too: without a question cue an FAQ needs more than a question does, but less when no group has
@@ -368,6 +372,18 @@ public final class Router {
      * A sentence that ends in a bare negation asks a yes/no question in colloquial and dialect Chinese (管用不, 有人没,
      * 去不去 is caught by @ask's 不 forms, 还能改不).
      */
+    /**
+     * Words that turn good news into a problem: a negation or a "but" (修好了没两天又坏了, 开心是开心但是), or a
+     * character that names damage or trouble (修好的路又裂了, 楼道灯坏了). A message with good news and one of these is
+     * read as a complaint.
+     */
+    private static final Pattern PROBLEM = Pattern.compile(
+            "[不没冇无未别莫却仍又只坏破漏裂堵臭吵脏乱差烂欠拖骗偷塌淹贵怕烦急]|太(?!好)|但|可是|还是|就是|一半");
+
+    private static boolean statesAProblem(String text) {
+        return PROBLEM.matcher(text).find();
+    }
+
     private static boolean endsAsQuestion(String text) {
         String t = text.strip().replaceAll("[\\p{Punct}\\p{IsPunctuation}\\s]+$", "");
         return t.length() >= 3 && (t.endsWith("不") || t.endsWith("没") || t.endsWith("没有") || t.endsWith("冇"));

@@ -83,6 +83,8 @@ public final class QuestionAnalyzer {
     public static final String PLATFORM = "@platform";
     /** A request that someone act on a matter (帮忙, 帮我, 催一下, 管一管): a complaint, even when it names the platform. */
     public static final String ACT = "@act";
+    /** The asker's own earlier message (我的留言, 我反映的): a question about it is about the service. */
+    public static final String MINE = "@mine";
     /**
      * Good news or praise (修好了, 舒服多了, 丰收, 都正常): a message that only reports something going well asks no one
      * to act, even when it names a group's topic.

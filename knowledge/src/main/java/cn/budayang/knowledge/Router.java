@@ -240,14 +240,18 @@ public final class Router {
         for (double v : groups.strong.values()) {
             strongAny = Math.max(strongAny, v);
         }
-        boolean platform = ask && q.markers.contains(QuestionAnalyzer.PLATFORM);
+        // a question about the asker's own earlier message (我反映的路灯的事多久有答复) is about the service too: the
+        // group words in it tell what that message was about
+        boolean mine = q.markers.contains(QuestionAnalyzer.MINE);
+        boolean platform = ask && (q.markers.contains(QuestionAnalyzer.PLATFORM) || mine);
         double faqNeeds = platform ? settings.faqPlatformQuestion()
                 : ask ? settings.faqThreshold()
                 : chat ? settings.faqOverGroupThreshold()
                 : strongAny < settings.minGroupEvidence() ? settings.faqStatementWithoutGroup()
                 : settings.faqWithoutQuestionCue();
         if (faq != null && faq.similarity() >= faqNeeds && matchesAWord(faq)
-                && takesOverGroups(faq, groups, platform, complain, q.markers.contains(QuestionAnalyzer.ACT))) {
+                && takesOverGroups(faq, groups, platform, complain, q.markers.contains(QuestionAnalyzer.ACT),
+                mine)) {
             String reason = String.format(Locale.ROOT,
                     "faq %s similarity %.2f (question covered %.2f, paraphrase covered %.2f) via \"%s\"; matched %s;"
                             + " best group %s %.2f", faq.faqId(), faq.similarity(), faq.questionCoverage(),
@@ -273,16 +277,17 @@ public final class Router {
     /**
      * Whether an FAQ good enough for the question also stands against the group evidence that its own topic does not
      * explain: always when that evidence is less than one keyword, otherwise from a higher similarity (lower for a
-     * question about the platform, lowest over one keyword when nobody is asked to act).
+     * question about the platform, lowest over one keyword, or over the topic of the asker's own earlier message, when
+     * nobody is asked to act).
      */
     private boolean takesOverGroups(FaqMatcher.Candidate faq, GroupEvidence groups, boolean platform, boolean complain,
-                                    boolean act) {
+                                    boolean act, boolean mine) {
         double residual = residualGroupEvidence(groups, faq.faqId());
         if (residual < settings.minGroupEvidence()) {
             return true;
         }
         double needs = !platform || complain ? settings.faqOverGroupThreshold()
-                : !act && residual <= ONE_KEYWORD ? settings.faqPlatformOneKeyword()
+                : !act && (residual <= ONE_KEYWORD || mine) ? settings.faqPlatformOneKeyword()
                 : settings.faqPlatformOverGroup();
         return faq.similarity() >= needs;
     }

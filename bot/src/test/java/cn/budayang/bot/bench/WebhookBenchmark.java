@@ -45,7 +45,8 @@ import java.util.stream.Stream;
  *
  * Options: {@code --connections N} (64), {@code --warmup S} (5), {@code --seconds S} (15), {@code --max N} requests
  * per webhook run (20000), {@code --tickets N} for the memory figure (100000, 0 skips), {@code --jar PATH}
- * (target/bot.jar; skipped when missing), {@code --no-profile}.
+ * (target/bot.jar; skipped when missing), {@code --no-profile}, {@code --profile-faq} (record the FAQ-answer workload
+ * instead of the plaintext one).
  */
 public final class WebhookBenchmark {
 
@@ -70,6 +71,7 @@ public final class WebhookBenchmark {
         int tickets = Integer.parseInt(opt.getOrDefault("tickets", "100000"));
         Path jar = Path.of(opt.getOrDefault("jar", "target/bot.jar"));
         boolean profile = !opt.containsKey("no-profile");
+        List<String> profiledQuestions = opt.containsKey("profile-faq") ? FAQ_QUESTIONS : QUESTIONS;
 
         machine();
         // BotApp.close() closes the store while outbox sends are still queued; those tasks then die on the closed
@@ -116,12 +118,13 @@ public final class WebhookBenchmark {
             // 5. where the time goes: the plaintext run again, recorded with JFR (the recording costs throughput, so
             // this run is not in the ratios)
             if (profile) {
-                byte[][] profiled = generate(max, i -> plaintext(signer(), max + i, QUESTIONS));
+                byte[][] profiled = generate(max, i -> plaintext(signer(), max + i, profiledQuestions));
                 try (BotApp app = app(work.resolve("profiled"), api)) {
                     int port = app.start();
                     Recording rec = new Recording(Configuration.getConfiguration("profile"));
                     rec.start();
-                    report(LoadGenerator.run("plaintext, JFR on", port, connections, warmup, measure,
+                    report(LoadGenerator.run(profiledQuestions == FAQ_QUESTIONS ? "FAQ answers, JFR on"
+                            : "plaintext, JFR on", port, connections, warmup, measure,
                             supply(profiled)));
                     rec.stop();
                     rec.dump(jfr);
@@ -326,7 +329,7 @@ public final class WebhookBenchmark {
                 }
             }
         }
-        System.out.printf("%nwhere the webhook's time goes (JFR, %d CPU samples of the plaintext run, all threads "
+        System.out.printf("%nwhere the webhook's time goes (JFR, %d CPU samples of the recorded run, all threads "
                 + "incl. the load generator):%n", samples);
         print("by thread", byThread, samples, 10);
         print("hottest methods (self)", topFrame, samples, 15);
@@ -508,7 +511,7 @@ public final class WebhookBenchmark {
                 throw new IllegalArgumentException("unexpected argument " + args[i]);
             }
             String k = args[i].substring(2);
-            if (k.equals("no-profile")) {
+            if (k.equals("no-profile") || k.equals("profile-faq")) {
                 m.put(k, "true");
             } else {
                 m.put(k, args[++i]);

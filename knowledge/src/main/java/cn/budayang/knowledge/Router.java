@@ -42,7 +42,9 @@ import java.util.regex.Pattern;
  *   "我举报村干部贪污，代表能不能帮忙查一查" is a complaint for the judicial group, not a question about 举报); over
  *   the evidence of one keyword only, and with no request that someone act (lexicon marker {@code @act}: 帮忙, 帮我,
  *   催一下), from {@code faqPlatformOneKeyword} (0.22): "劳动仲裁正在走程序，这期间找代表有冇得用" asks about the
- *   service, "路灯坏了一个月，代表能不能帮忙催催" asks a deputy to act.
+ *   service, "路灯坏了一个月，代表能不能帮忙催催" asks a deputy to act. A question about the asker's own earlier
+ *   message (lexicon marker {@code @mine}: 我反映的, 我的留言) is about the service even without a platform word, and
+ *   the topic of that message does not count as more than one keyword ("我反映的垃圾站太臭的问题，一般多久能有答复").
  *   Measured on dev, held-out 1–7 and blind 1–2: more FAQ answers, no group line lost, no false positive added
  *   (complaints that ask, 博物馆什么时候开放, name no platform word); on blind 3 it added one false positive, which
  *   the later lexicon passes took back.</li>
@@ -57,8 +59,10 @@ import java.util.regex.Pattern;
  *   the reason reports the matched keywords, the runner-up and the margin.</li>
  *   <li><b>Abstaining</b>: advertising markers without a complaint cue (@spam, e.g. 私聊/日结/代开) give NONE even when
  *   keywords match (学区房), with {@code @spam} as the matched term, unless every advertising phrase is part of
- *   other words (月入 in 九月入学, 日结 in 节日结束); greetings, thanks and gibberish match no keyword and no FAQ
- *   well enough.</li>
+ *   other words (月入 in 九月入学, 日结 in 节日结束); good news that asks nothing (lexicon marker {@code @good}:
+ *   修好了, 舒服多了, 丰收) gives NONE unless it also asks, complains, negates, says "but" or names damage
+ *   ("路灯修好了，楼道灯又坏了" is a complaint); greetings, thanks and gibberish match no keyword and no FAQ well
+ *   enough.</li>
  * </ul>
  * The area (area group) is detected separately from the place names of the area groups.
  *
@@ -374,10 +378,6 @@ public final class Router {
     }
 
     /**
-     * A sentence that ends in a bare negation asks a yes/no question in colloquial and dialect Chinese (管用不, 有人没,
-     * 去不去 is caught by @ask's 不 forms, 还能改不).
-     */
-    /**
      * Words that turn good news into a problem: a negation or a "but" (修好了没两天又坏了, 开心是开心但是), or a
      * character that names damage or trouble (修好的路又裂了, 楼道灯坏了). A message with good news and one of these is
      * read as a complaint.
@@ -389,6 +389,10 @@ public final class Router {
         return PROBLEM.matcher(text).find();
     }
 
+    /**
+     * A sentence that ends in a bare negation asks a yes/no question in colloquial and dialect Chinese (管用不, 有人没,
+     * 去不去 is caught by @ask's 不 forms, 还能改不).
+     */
     private static boolean endsAsQuestion(String text) {
         String t = text.strip().replaceAll("[\\p{Punct}\\p{IsPunctuation}\\s]+$", "");
         return t.length() >= 3 && (t.endsWith("不") || t.endsWith("没") || t.endsWith("没有") || t.endsWith("冇"));

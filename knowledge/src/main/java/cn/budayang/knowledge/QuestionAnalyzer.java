@@ -33,8 +33,8 @@ import org.apache.lucene.analysis.synonym.SynonymMap;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
 import org.apache.lucene.analysis.tokenattributes.TypeAttribute;
-import org.apache.lucene.util.CharsRef;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.CharsRef;
 import org.apache.lucene.util.CharsRefBuilder;
 import org.apache.lucene.util.fst.ByteSequenceOutputs;
 import org.apache.lucene.util.fst.FST;
@@ -95,6 +95,11 @@ public final class QuestionAnalyzer {
      * to act, even when it names a group's topic.
      */
     public static final String GOOD = "@good";
+    /**
+     * Words that turn good news into a problem: a negation or a "but" (修好了没两天又坏了), or a word of damage or
+     * trouble (修好的路又裂了, 楼道灯坏了).
+     */
+    public static final String PROBLEM = "@problem";
     /** Marker of adverbs that frame a sentence and say nothing about its topic (平时, 以后, 到底): weightless for FAQs. */
     public static final String FILLER = "@filler";
     /** Prefix of weak context concepts: {@code ~小区} is weak evidence for the concept 小区. */

@@ -232,7 +232,8 @@ public final class Router {
             return none(message, "spam markers " + q.markers + "; best group " + best + " "
                     + fmt(s1), runnerUp, area, List.of(QuestionAnalyzer.SPAM), ranking);
         }
-        if (q.markers.contains(QuestionAnalyzer.GOOD) && !complain && !ask && !statesAProblem(message)) {
+        if (q.markers.contains(QuestionAnalyzer.GOOD) && !q.markers.contains(QuestionAnalyzer.PROBLEM) && !complain
+                && !ask) {
             return none(message, "good news, nothing asked " + q.markers + "; best group " + best + " " + fmt(s1),
                     runnerUp, area, List.of(), ranking);
         }
@@ -375,18 +376,6 @@ public final class Router {
                 q.groupTerms.values().forEach(terms -> terms.add(c));
             }
         }
-    }
-
-    /**
-     * Words that turn good news into a problem: a negation or a "but" (修好了没两天又坏了, 开心是开心但是), or a
-     * character that names damage or trouble (修好的路又裂了, 楼道灯坏了). A message with good news and one of these is
-     * read as a complaint.
-     */
-    private static final Pattern PROBLEM = Pattern.compile(
-            "[不没冇无未别莫却仍又只坏破漏裂堵臭吵脏乱差烂欠拖骗偷塌淹贵怕烦急]|太(?!好)|但|可是|还是|就是|一半");
-
-    private static boolean statesAProblem(String text) {
-        return PROBLEM.matcher(text).find();
     }
 
     /**

@@ -97,8 +97,11 @@ class QuestionAnalyzerTest {
         // 几点开门 is also a concept phrase (开放时间): markers are found apart from it, so 几点 still counts as a question
         assertTrue(analyzer.markers("联络站几点开门").contains(QuestionAnalyzer.ASK));
         assertTrue(analyzer.concepts(BIGRAM, "联络站几点开门").contains("开放时间"));
-        assertEquals(Set.of(QuestionAnalyzer.COMPLAIN), analyzer.markers("学区划分不合理"));
-        assertEquals(Set.of(), analyzer.markers("路灯坏了"));
+        assertEquals(Set.of(QuestionAnalyzer.COMPLAIN, QuestionAnalyzer.PROBLEM), analyzer.markers("学区划分不合理"));
+        assertEquals(Set.of(QuestionAnalyzer.PROBLEM), analyzer.markers("路灯坏了"));
+        // good news, and good news with a problem in it (太低, not 太好)
+        assertEquals(Set.of(QuestionAnalyzer.GOOD), analyzer.markers("今年橘子丰收了，太好了"));
+        assertEquals(Set.of(QuestionAnalyzer.GOOD, QuestionAnalyzer.PROBLEM), analyzer.markers("今年丰收了，收购价压得太低"));
         // every occurrence of every marker phrase counts: 有人吗 is small talk, and its 吗 still makes it a question
         assertEquals(Set.of(QuestionAnalyzer.CHAT, QuestionAnalyzer.ASK, QuestionAnalyzer.PLATFORM),
                 analyzer.markers("代表之家周六有人吗"));

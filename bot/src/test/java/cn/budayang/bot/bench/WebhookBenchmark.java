@@ -71,7 +71,7 @@ public final class WebhookBenchmark {
         int tickets = Integer.parseInt(opt.getOrDefault("tickets", "100000"));
         Path jar = Path.of(opt.getOrDefault("jar", "target/bot.jar"));
         boolean profile = !opt.containsKey("no-profile");
-        List<String> profiledQuestions = opt.containsKey("profile-faq") ? FAQ_QUESTIONS : QUESTIONS;
+        boolean profileFaq = opt.containsKey("profile-faq");
 
         machine();
         // BotApp.close() closes the store while outbox sends are still queued; those tasks then die on the closed
@@ -118,14 +118,14 @@ public final class WebhookBenchmark {
             // 5. where the time goes: the plaintext run again, recorded with JFR (the recording costs throughput, so
             // this run is not in the ratios)
             if (profile) {
-                byte[][] profiled = generate(max, i -> plaintext(signer(), max + i, profiledQuestions));
+                byte[][] profiled = generate(max, i -> plaintext(signer(), max + i,
+                        profileFaq ? FAQ_QUESTIONS : QUESTIONS));
                 try (BotApp app = app(work.resolve("profiled"), api)) {
                     int port = app.start();
                     Recording rec = new Recording(Configuration.getConfiguration("profile"));
                     rec.start();
-                    report(LoadGenerator.run(profiledQuestions == FAQ_QUESTIONS ? "FAQ answers, JFR on"
-                            : "plaintext, JFR on", port, connections, warmup, measure,
-                            supply(profiled)));
+                    report(LoadGenerator.run(profileFaq ? "FAQ answers, JFR on" : "plaintext, JFR on", port,
+                            connections, warmup, measure, supply(profiled)));
                     rec.stop();
                     rec.dump(jfr);
                     rec.close();

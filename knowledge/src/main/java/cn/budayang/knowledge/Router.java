@@ -235,7 +235,7 @@ public final class Router {
         if (q.markers.contains(QuestionAnalyzer.GOOD) && !q.markers.contains(QuestionAnalyzer.PROBLEM) && !complain
                 && !ask) {
             return none(message, "good news, nothing asked " + q.markers + "; best group " + best + " " + fmt(s1),
-                    runnerUp, area, List.of(), ranking);
+                    runnerUp, area, List.of(QuestionAnalyzer.GOOD), ranking);
         }
         // small talk without a question (收到，谢谢) takes an FAQ only on a strong match (留言发错了想撤回)
         // a statement about the platform with no complaint in it (我想对条例草案提点意见, 进度在哪查 without 吗) is

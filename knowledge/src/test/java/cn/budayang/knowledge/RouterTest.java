@@ -174,6 +174,14 @@ class RouterTest {
     }
 
     @Test
+    void goodNewsDecisionsNameTheGoodNewsMarker() {
+        RouteDecision d = router.route("小区门口装了红绿灯，过马路安全多了");
+        assertEquals(RouteDecision.Outcome.NONE, d.outcome());
+        assertEquals(java.util.List.of(QuestionAnalyzer.GOOD), d.matchedTerms());
+        assertEquals("pro-urban", d.ranking().get(0).groupId(), "the group evidence is still reported");
+    }
+
+    @Test
     void spamDecisionsNameTheSpamMarker() {
         RouteDecision d = router.route("招代理，日结，有意者加微信");
         assertEquals(RouteDecision.Outcome.NONE, d.outcome());

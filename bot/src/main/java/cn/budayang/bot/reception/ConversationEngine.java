@@ -9,6 +9,7 @@ import cn.budayang.knowledge.Deputy;
 import cn.budayang.knowledge.Group;
 import cn.budayang.knowledge.GroupScore;
 import cn.budayang.knowledge.KnowledgeBase;
+import cn.budayang.knowledge.QuestionAnalyzer;
 import cn.budayang.knowledge.RouteDecision;
 import cn.budayang.knowledge.Station;
 import cn.budayang.wechat.WeChatMessage;
@@ -286,6 +287,9 @@ public final class ConversationEngine {
                 if (spam(route)) {
                     return reject(ch, from, text, tm, now);
                 }
+                if (goodNews(route)) {
+                    return Texts.goodNews(open.map(Ticket::id).orElse(null));
+                }
                 if (open.isPresent() && text.codePointCount(0, text.length()) >= 10) {
                     return followUp(ch, open.get(), tm, true);
                 }
@@ -453,6 +457,12 @@ public final class ConversationEngine {
         Conversation next = c.withTicket(id).withOpenTicket(c.openTicketId());
         ch.put(next);
         return Texts.rejected(t);
+    }
+
+    /** Whether the router read the message as good news that asks nothing (路灯修好了，晚上亮堂多了). */
+    static boolean goodNews(RouteDecision route) {
+        return route != null && route.outcome() == RouteDecision.Outcome.NONE
+                && route.matchedTerms().contains(QuestionAnalyzer.GOOD);
     }
 
     /** Whether the router recognised advertising or a scam. */

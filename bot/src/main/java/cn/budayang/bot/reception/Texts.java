@@ -66,6 +66,12 @@ final class Texts {
         return "您好！如需给人大代表留言，请直接说明您遇到的具体问题或建议（地点、经过、诉求）。发送“帮助”查看用法。" + tail;
     }
 
+    static String goodNews(String openTicketId) {
+        String tail = openTicketId == null ? ""
+                : "\n您的留言 #" + openTicketId + " 正在办理中，发送“进度 " + openTicketId + "”可查询。";
+        return "谢谢您告诉我们这个好消息！以后遇到问题或有建议，随时在这里给人大代表留言。" + tail;
+    }
+
     static String ticketAccepted(Ticket t, String groupName, Duration deadline) {
         return "您的留言已受理，编号 #" + t.id() + "，已交办给“" + groupName + "”。\n"
                 + "代表答复后会第一时间在这里转告您，答复时限为" + hours(deadline) + "。\n"

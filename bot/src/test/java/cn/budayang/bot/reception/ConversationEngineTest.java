@@ -81,6 +81,7 @@ class ConversationEngineTest {
             新问题                              | 新问题
             绑定 000000                         | 绑定码不正确
             联络站几点开门？                    | 开放时间
+            小区门口装了红绿灯，过马路安全多了  | 好消息
             """)
     void constituentTextTable(String text, String expected) {
         String reply = say(CITIZEN, text);

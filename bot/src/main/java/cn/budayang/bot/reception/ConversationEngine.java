@@ -287,11 +287,12 @@ public final class ConversationEngine {
                 if (spam(route)) {
                     return reject(ch, from, text, tm, now);
                 }
-                if (goodNews(route)) {
-                    return Texts.goodNews(open.map(Ticket::id).orElse(null));
-                }
+                // with a ticket open, a longer message (its problem solved, or good news) goes to that ticket first
                 if (open.isPresent() && text.codePointCount(0, text.length()) >= 10) {
                     return followUp(ch, open.get(), tm, true);
+                }
+                if (goodNews(route)) {
+                    return Texts.goodNews(open.map(Ticket::id).orElse(null));
                 }
                 return Texts.chitChat(text, open.map(Ticket::id).orElse(null));
         }

@@ -61,8 +61,8 @@ import java.util.regex.Pattern;
  *   keywords match (学区房), with {@code @spam} as the matched term, unless every advertising phrase is part of
  *   other words (月入 in 九月入学, 日结 in 节日结束); good news that asks nothing (lexicon marker {@code @good}:
  *   修好了, 舒服多了, 丰收) gives NONE unless it also asks, complains, or negates, says "but" or names damage
- *   ({@code @problem}: "路灯修好了，楼道灯又坏了" is a complaint); greetings, thanks and gibberish match no keyword and no FAQ well
- *   enough.</li>
+ *   ({@code @problem}: "路灯修好了，楼道灯又坏了" is a complaint); greetings, thanks and gibberish match no
+ *   keyword and no FAQ well enough.</li>
  * </ul>
  * The area (area group) is detected separately from the place names of the area groups.
  *

@@ -54,9 +54,14 @@ final class Texts {
     private Texts() {
     }
 
-    static String chitChat(String text, String openTicketId) {
-        String tail = openTicketId == null ? ""
+    /** The reminder of a ticket still being handled, added to small-talk replies (empty when there is none). */
+    private static String openTicketTail(String openTicketId) {
+        return openTicketId == null ? ""
                 : "\n您的留言 #" + openTicketId + " 正在办理中，发送“进度 " + openTicketId + "”可查询。";
+    }
+
+    static String chitChat(String text, String openTicketId) {
+        String tail = openTicketTail(openTicketId);
         if (THANKS.matcher(text).find()) {
             return "不客气！有问题或建议，随时在这里给人大代表留言。" + tail;
         }
@@ -67,9 +72,7 @@ final class Texts {
     }
 
     static String goodNews(String openTicketId) {
-        String tail = openTicketId == null ? ""
-                : "\n您的留言 #" + openTicketId + " 正在办理中，发送“进度 " + openTicketId + "”可查询。";
-        return "谢谢您告诉我们这个好消息！以后遇到问题或有建议，随时在这里给人大代表留言。" + tail;
+        return "谢谢您告诉我们这个好消息！以后遇到问题或有建议，随时在这里给人大代表留言。" + openTicketTail(openTicketId);
     }
 
     static String ticketAccepted(Ticket t, String groupName, Duration deadline) {

@@ -27,7 +27,8 @@ import java.util.Set;
  * Question words themselves weigh nothing, but the question <em>type</em> they express (lexicon markers {@code @why},
  * {@code @mine}, {@code @who}, {@code @when}, {@code @what}) is one more term on both sides, weighing
  * {@link #CUE_WEIGHT} times its IDF over FAQs: "由哪些人投票" and the paraphrase "由谁来投票" share {@code @who},
- * "什么是票决制" does not. A cue counts only for a candidate that already shares an ordinary term, so a bare "几点了" matches no FAQ by its cue.
+ * "什么是票决制" does not. A cue counts only for a candidate that already shares an ordinary term, so a bare "几点了"
+ * matches no FAQ by its cue.
  * The {@link Router} decides with the similarity and with the margin over the second FAQ.
  *
  * <p>Sibling platform FAQs (未受理 / 受理范围, 开放时间 / 最近站点, 联名 / 重复提交) share most of their words, so the

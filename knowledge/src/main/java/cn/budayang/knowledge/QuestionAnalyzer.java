@@ -412,7 +412,7 @@ public final class QuestionAnalyzer {
      * The same synonym map with an FST whose nodes find their arcs by binary search only. Lucene's default lays a node
      * with many arcs out for direct addressing over its label range; with code-point labels that range spans from ASCII
      * to the CJK block, and finding an arc counts bits over most of it: with a large lexicon plus thousands of group
-     * keywords, analysis became eight times slower.
+     * keywords, analysis became about ten times slower (540 µs against 51 µs for a 60-character message).
      */
     private static SynonymMap binarySearchArcs(SynonymMap map) throws IOException {
         FSTCompiler<BytesRef> compiler = new FSTCompiler.Builder<>(FST.INPUT_TYPE.BYTE4,

@@ -138,6 +138,11 @@ class RouterTest {
             超市的秤少了好几两                          | pro-finance
             今年猪肉价格翻了一倍                        | pro-finance
             我们组通组的路一直没硬化                    | pro-rural
+            厂里机器没有防护罩，工友手指差点被夹断      | pro-social
+            小孩三岁了报不上公办的园，私立的一个月三千  | pro-education
+            电瓶三天两头被人拔走                        | pro-judicial
+            我们路口新开了一家店                        | none
+            今天在路口碰到老同学了                      | none
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);
@@ -156,6 +161,22 @@ class RouterTest {
         assertEquals(6, d.ranking().size());
         assertEquals("pro-urban", d.ranking().get(0).groupId());
         assertTrue(d.score() > 0 && d.score() <= 1);
+    }
+
+    @Test
+    void aGrievanceWithoutKeywordsGoesToTheGroupWhoseLexiconWordsItHas() {
+        RouteDecision d = router.route("小孩三岁了报不上公办的园，私立的一个月三千");
+        assertEquals(RouteDecision.Outcome.GROUP, d.outcome());
+        assertEquals("pro-education", d.groupId());
+        assertEquals(java.util.List.of("≈公办", "≈私立"), d.matchedTerms());
+        assertTrue(d.reason().contains("lexicon phrases"), d.reason());
+        double keywordConfidence = router.route("孩子上学划片太远了").score();
+        assertTrue(d.score() > 0 && d.score() < keywordConfidence, d.score() + " vs " + keywordConfidence);
+        // the same kind of word in a question about the service is not a complaint
+        assertNotEquals(RouteDecision.Outcome.GROUP, router.route("代表能不能来我们路口看看").outcome());
+        // a group declining the message is not offered it again by the fallback
+        assertNotEquals("pro-education", router.route("小孩三岁了报不上公办的园，私立的一个月三千",
+                Set.of("pro-education")).groupId());
     }
 
     @Test

@@ -35,4 +35,16 @@ class JsonTest {
         assertEquals("\"escalated\"",
                 Json.mapper().writeValueAsString(cn.budayang.bot.ticket.TicketStatus.ESCALATED));
     }
+
+    @Test
+    void aConversationStoredBeforeOfferedChoicesExistedReadsWithNone() throws Exception {
+        String stored = "{\"openId\":\"o1\",\"subscribed\":true,\"ticketIds\":[\"1001\"],\"forwarded\":[],"
+                + "\"pending\":[],\"lastAnswered\":\"联络站几点开门\"}";
+        cn.budayang.bot.reception.Conversation c = Json.read(stored.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                cn.budayang.bot.reception.Conversation.class);
+        assertEquals(java.util.List.of(), c.choices());
+        assertEquals(java.util.List.of("1001"), c.ticketIds());
+        cn.budayang.bot.reception.Conversation offered = c.withChoices(java.util.List.of("faq-05", "faq-07"));
+        assertEquals(offered, Json.read(Json.bytes(offered), cn.budayang.bot.reception.Conversation.class));
+    }
 }

@@ -20,13 +20,17 @@ import java.util.List;
  * @param areaGroupId  the area group whose place names appear in the text, or null
  * @param matchedTerms the knowledge terms that matched (group keywords, concepts, FAQ terms)
  * @param ranking      every professional group scored, best first
+ * @param faqSuggestions other FAQs that may be what the question asks, best first ("您是不是想问"): after an FAQ
+ *                     answer the runners-up close to it, for a question no FAQ answered the best candidates; empty
+ *                     for complaints, small talk without a question and spam
  */
 public record RouteDecision(String text, Outcome outcome, String faqId, String groupId, double score, String reason,
                             String runnerUp, String areaGroupId, List<String> matchedTerms,
-                            List<GroupScore> ranking) {
+                            List<GroupScore> ranking, List<String> faqSuggestions) {
     public RouteDecision {
         matchedTerms = List.copyOf(matchedTerms);
         ranking = List.copyOf(ranking);
+        faqSuggestions = faqSuggestions == null ? List.of() : List.copyOf(faqSuggestions);
         if (outcome == Outcome.FAQ && (faqId == null || groupId != null)) {
             throw new IllegalArgumentException("an FAQ decision names an faq and no group");
         }
@@ -36,6 +40,12 @@ public record RouteDecision(String text, Outcome outcome, String faqId, String g
         if (outcome == Outcome.NONE && (groupId != null || faqId != null)) {
             throw new IllegalArgumentException("a NONE decision names neither group nor faq");
         }
+    }
+
+    /** A decision without FAQ suggestions. */
+    public RouteDecision(String text, Outcome outcome, String faqId, String groupId, double score, String reason,
+                         String runnerUp, String areaGroupId, List<String> matchedTerms, List<GroupScore> ranking) {
+        this(text, outcome, faqId, groupId, score, reason, runnerUp, areaGroupId, matchedTerms, ranking, List.of());
     }
 
     /** The three possible outcomes. */

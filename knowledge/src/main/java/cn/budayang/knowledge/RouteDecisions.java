@@ -14,7 +14,8 @@ public final class RouteDecisions {
 
     /**
      * One line of JSON: {@code text, group, faq, score, reason, runnerUp} as in CONTRACT.md, plus {@code area}
-     * (area group id or null), {@code matched} (matched terms) and {@code ranking} (group → score, best first).
+     * (area group id or null), {@code matched} (matched terms), {@code ranking} (group → score, best first) and
+     * {@code suggestions} (FAQ ids that may be what a question asks, best first).
      */
     public static String toJson(RouteDecision d) {
         ObjectNode o = toNode(d);
@@ -39,6 +40,8 @@ public final class RouteDecisions {
         d.matchedTerms().forEach(matched::add);
         ObjectNode ranking = o.putObject("ranking");
         d.ranking().forEach(g -> ranking.put(g.groupId(), Math.round(g.score() * 1000) / 1000.0));
+        ArrayNode suggestions = o.putArray("suggestions");
+        d.faqSuggestions().forEach(suggestions::add);
         return o;
     }
 }

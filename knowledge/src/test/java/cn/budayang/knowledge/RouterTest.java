@@ -180,6 +180,23 @@ class RouterTest {
     }
 
     @Test
+    void questionsGetFaqSuggestionsComplaintsAndSmallTalkDoNot() {
+        RouteDecision answered = router.route("给代表提意见要注意些什么呢");
+        assertEquals(RouteDecision.Outcome.FAQ, answered.outcome());
+        assertEquals(Router.MAX_RELATED, answered.faqSuggestions().size(), answered.reason());
+        assertTrue(!answered.faqSuggestions().contains(answered.faqId()));
+        RouteDecision unanswered = router.route("能不能换个人来回我？");
+        assertEquals(RouteDecision.Outcome.NONE, unanswered.outcome());
+        assertEquals(Router.MAX_SUGGESTIONS, unanswered.faqSuggestions().size(), unanswered.reason());
+        assertTrue(unanswered.reason().contains("suggested"), unanswered.reason());
+        assertEquals(unanswered.faqSuggestions(), new ObjectMapper().convertValue(
+                RouteDecisions.toNode(unanswered).get("suggestions"), java.util.List.class));
+        assertTrue(router.route("路灯坏了").faqSuggestions().isEmpty());
+        assertTrue(router.route("你好").faqSuggestions().isEmpty());
+        assertTrue(router.route("招代理，日结，有意者加微信").faqSuggestions().isEmpty());
+    }
+
+    @Test
     void faqDecisionHasNoGroup() {
         RouteDecision d = router.route("怎么给人大代表留言？");
         assertEquals(RouteDecision.Outcome.FAQ, d.outcome());

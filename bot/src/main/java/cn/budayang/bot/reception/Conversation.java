@@ -22,6 +22,8 @@ import java.util.List;
  * @param forwarded        for deputies: open tickets forwarded to them
  * @param pending          attachments (images, voice) sent before any ticket, joined to the next ticket
  * @param lastAnswered     the constituent's last question an FAQ answered, for 转代表
+ * @param choices          FAQ ids the bot just offered as numbered choices (您是不是想问): valid for the next text
+ *                         message only, where a number picks one
  */
 public record Conversation(
         String openId,
@@ -35,7 +37,8 @@ public record Conversation(
         List<String> ticketIds,
         List<String> forwarded,
         List<TicketMessage> pending,
-        String lastAnswered) {
+        String lastAnswered,
+        List<String> choices) {
 
     public static final int MAX_TICKETS = 20;
     public static final int MAX_PENDING = 9;
@@ -50,17 +53,18 @@ public record Conversation(
         ticketIds = List.copyOf(ticketIds);
         forwarded = List.copyOf(forwarded);
         pending = List.copyOf(pending);
+        choices = choices == null ? List.of() : List.copyOf(choices);
     }
 
     public static Conversation fresh(String openId) {
         return new Conversation(openId, null, null, null, null, null, null, true, List.of(), List.of(), List.of(),
-                null);
+                null, List.of());
     }
 
     /** A message arrived from this openid: the 48-hour window opens again. */
     public Conversation inbound(Instant now) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, now, true,
-                ticketIds, forwarded, pending, lastAnswered);
+                ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     /**
@@ -78,38 +82,38 @@ public record Conversation(
             return this;
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId,
-                now.minus(WINDOW), subscribed, ticketIds, forwarded, pending, lastAnswered);
+                now.minus(WINDOW), subscribed, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
 
     public Conversation withStation(String station, String area) {
         return new Conversation(openId, station, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     public Conversation withArea(String area) {
         return new Conversation(openId, stationId, area, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     public Conversation withDeputy(String deputy) {
         return new Conversation(openId, stationId, areaGroupId, deputy, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     public Conversation withOpenTicket(String ticketId) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     public Conversation withRatingTicket(String ticketId) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ticketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, lastAnswered);
+                subscribed, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     public Conversation unsubscribed() {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                false, ticketIds, forwarded, pending, lastAnswered);
+                false, ticketIds, forwarded, pending, lastAnswered, choices);
     }
 
     public Conversation withTicket(String ticketId) {
@@ -119,7 +123,7 @@ public record Conversation(
             ids = ids.subList(ids.size() - MAX_TICKETS, ids.size());
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, ticketId, ratingTicketId, lastInboundAt,
-                subscribed, ids, forwarded, List.of(), lastAnswered);
+                subscribed, ids, forwarded, List.of(), lastAnswered, choices);
     }
 
     public Conversation withForwarded(String ticketId, boolean add) {
@@ -133,12 +137,17 @@ public record Conversation(
             f.remove(ticketId);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, List.copyOf(f), pending, lastAnswered);
+                subscribed, ticketIds, List.copyOf(f), pending, lastAnswered, choices);
     }
 
     public Conversation withLastAnswered(String question) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, question);
+                subscribed, ticketIds, forwarded, pending, question, choices);
+    }
+
+    public Conversation withChoices(List<String> faqIds) {
+        return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
+                subscribed, ticketIds, forwarded, pending, lastAnswered, faqIds);
     }
 
     public Conversation withPending(TicketMessage m) {
@@ -147,6 +156,6 @@ public record Conversation(
             p.add(m);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, p, lastAnswered);
+                subscribed, ticketIds, forwarded, p, lastAnswered, choices);
     }
 }

@@ -52,6 +52,8 @@ public final class ConversationEngine {
             Pattern.DOTALL);
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
+    /** A number picking one of the FAQs the bot just offered (您是不是想问). */
+    private static final Pattern CHOICE = Pattern.compile("^([1-9])[.。、]?$");
     private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*\\S.*$", Pattern.DOTALL);
     /** An answer not rated within this time counts as 基本满意. */
     public static final Duration RATING_WINDOW = Duration.ofDays(10);
@@ -223,6 +225,16 @@ public final class ConversationEngine {
         }
         Conversation c = ch.conversation(from);
         Matcher m;
+        // the FAQs just offered are valid for this one message: a number picks one, anything else drops them
+        List<String> offered = c.choices();
+        if (!offered.isEmpty()) {
+            c = c.withChoices(List.of());
+            ch.put(c);
+            if ((m = CHOICE.matcher(text)).matches() && Integer.parseInt(m.group(1)) <= offered.size()) {
+                return ch.state.knowledge().faq(offered.get(Integer.parseInt(m.group(1)) - 1))
+                        .map(f -> Texts.faqAnswer(f.answer(), List.of())).orElse(Texts.HELP);
+            }
+        }
         if ((m = BIND.matcher(text)).matches()) {
             return bind(ch, from, m.group(1));
         }
@@ -274,10 +286,12 @@ public final class ConversationEngine {
         Optional<Ticket> open = openTicket(ch, c);
         RouteDecision.Outcome outcome = route == null ? RouteDecision.Outcome.NONE : route.outcome();
         switch (outcome) {
-            case FAQ:
-                ch.put(c.withLastAnswered(text));
-                return ch.state.knowledge().faq(route.faqId()).map(f -> Texts.faqAnswer(f.answer()))
-                        .orElse(Texts.HELP);
+            case FAQ: {
+                List<String> related = knownFaqs(ch, route.faqSuggestions());
+                ch.put(c.withLastAnswered(text).withChoices(related));
+                return ch.state.knowledge().faq(route.faqId())
+                        .map(f -> Texts.faqAnswer(f.answer(), questions(ch, related))).orElse(Texts.HELP);
+            }
             case GROUP:
                 if (open.isPresent()) {
                     return followUp(ch, open.get(), tm, true);
@@ -293,6 +307,12 @@ public final class ConversationEngine {
                 }
                 if (goodNews(route)) {
                     return Texts.goodNews(open.map(Ticket::id).orElse(null));
+                }
+                // a question no FAQ answered well enough: offer the FAQs it may mean, numbered
+                List<String> suggested = knownFaqs(ch, route == null ? List.of() : route.faqSuggestions());
+                if (!suggested.isEmpty()) {
+                    ch.put(ch.conversation(from).withLastAnswered(text).withChoices(suggested));
+                    return Texts.suggestFaqs(questions(ch, suggested), open.map(Ticket::id).orElse(null));
                 }
                 return Texts.chitChat(text, open.map(Ticket::id).orElse(null));
         }
@@ -438,6 +458,16 @@ public final class ConversationEngine {
                 r.score(), "转代表", r.runnerUp(), r.areaGroupId(), r.matchedTerms(), r.ranking());
         return newTicket(ch, from, c.lastAnswered(), new TicketMessage(now, "text", c.lastAnswered(), null, null),
                 route, now);
+    }
+
+    /** The FAQ ids of the current knowledge among {@code ids} (a reload may have removed some). */
+    private static List<String> knownFaqs(Changes ch, List<String> ids) {
+        return ids.stream().filter(id -> ch.state.knowledge().faq(id).isPresent()).toList();
+    }
+
+    /** Each FAQ's first way of asking, as offered to the constituent. */
+    private static List<String> questions(Changes ch, List<String> faqIds) {
+        return faqIds.stream().map(id -> ch.state.knowledge().faq(id).orElseThrow().questions().get(0)).toList();
     }
 
     /** The routed group, or the best-ranked group with any evidence, or null. */
@@ -761,7 +791,8 @@ public final class ConversationEngine {
         KnowledgeBase kb = ch.state.knowledge();
         String group = groupName(kb, t.groupId());
         ch.send(t.openId(), Texts.relay(answered, d, group, text), t.id(), "群众", "relay");
-        Conversation constituent = ch.conversation(t.openId()).withRatingTicket(t.id());
+        // the rating request is now the last question put to the constituent: a number rates, it picks no FAQ
+        Conversation constituent = ch.conversation(t.openId()).withRatingTicket(t.id()).withChoices(List.of());
         if (t.id().equals(constituent.openTicketId())) {
             constituent = constituent.withOpenTicket(null);
         }

@@ -81,9 +81,29 @@ final class Texts {
                 + "补充情况可直接继续发送（文字、图片都可以）；发送“进度 " + t.id() + "”随时查询，发送“新问题”另起一条留言。";
     }
 
-    /** An FAQ answer, with the way out when it does not fit. */
-    static String faqAnswer(String answer) {
-        return answer + "\n（如果没有解答您的问题，回复“转代表”转给代表处理。）";
+    /** An FAQ answer, the questions close to it (numbered, 您可能还想问), and the way out when it does not fit. */
+    static String faqAnswer(String answer, List<String> related) {
+        StringBuilder b = new StringBuilder(answer);
+        if (!related.isEmpty()) {
+            b.append("\n\n您可能还想问：");
+            numbered(b, related);
+            b.append("\n回复数字查看解答。");
+        }
+        return b.append("\n（如果没有解答您的问题，回复“转代表”转给代表处理。）").toString();
+    }
+
+    /** A question no FAQ answered well enough: the FAQs it may mean, numbered. */
+    static String suggestFaqs(List<String> questions, String openTicketId) {
+        StringBuilder b = new StringBuilder("您是不是想问：");
+        numbered(b, questions);
+        return b.append("\n回复数字查看解答。都不是的话，请直接说明您遇到的问题（地点、经过、诉求），我们会转给人大代表。")
+                .append(openTicketTail(openTicketId)).toString();
+    }
+
+    private static void numbered(StringBuilder b, List<String> lines) {
+        for (int i = 0; i < lines.size(); i++) {
+            b.append('\n').append(i + 1).append(". ").append(lines.get(i));
+        }
     }
 
     static String closedSupplement(Ticket t) {

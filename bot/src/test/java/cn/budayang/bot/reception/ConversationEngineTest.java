@@ -331,6 +331,63 @@ class ConversationEngineTest {
         assertEquals(ConversationEngine.MINSHENG_FALLBACK_GROUP, state.tickets.get("1002").groupId());
     }
 
+    private String faqQuestion(String id) {
+        return knowledge.current().base().faq(id).orElseThrow().questions().get(0);
+    }
+
+    private String faqAnswer(String id) {
+        return knowledge.current().base().faq(id).orElseThrow().answer();
+    }
+
+    @Test
+    void anFaqAnswerOffersTheQuestionsCloseToItAndANumberPicksOne() {
+        String q = "给代表提意见要注意些什么呢";
+        List<String> related = state.router.route(q).faqSuggestions();
+        assertEquals(2, related.size(), related.toString());
+        String r = say(CITIZEN, q);
+        assertTrue(r.contains("您可能还想问：\n1. " + faqQuestion(related.get(0)) + "\n2. " + faqQuestion(related.get(1))),
+                r);
+        String picked = say(CITIZEN, "２");
+        assertTrue(picked.startsWith(faqAnswer(related.get(1))), picked);
+        assertFalse(picked.contains("您可能还想问"), picked);
+        // the choices were for that one message
+        assertFalse(say(CITIZEN, "2").contains(faqAnswer(related.get(1))));
+        assertTrue(state.tickets.isEmpty());
+    }
+
+    @Test
+    void aQuestionNoFaqAnswersGetsTheFaqsItMayMeanAndAnythingElseDropsThem() {
+        String q = "能不能换个人来回我？";
+        List<String> suggested = state.router.route(q).faqSuggestions();
+        assertEquals(3, suggested.size(), suggested.toString());
+        String r = say(CITIZEN, q);
+        assertTrue(r.startsWith("您是不是想问：\n1. " + faqQuestion(suggested.get(0))), r);
+        assertTrue(r.contains("3. " + faqQuestion(suggested.get(2))), r);
+        assertTrue(say(CITIZEN, "3").startsWith(faqAnswer(suggested.get(2))));
+
+        say(CITIZEN, q);
+        assertTrue(say(CITIZEN, "4").contains("具体问题"), "a number beyond the list picks nothing");
+        say(CITIZEN, q);
+        say(CITIZEN, "你好");
+        assertFalse(say(CITIZEN, "1").contains(faqAnswer(suggested.get(0))), "another message dropped the list");
+        // 转代表 still takes the question that was not answered
+        say(CITIZEN, q);
+        assertTrue(say(CITIZEN, "转代表").contains("具体说说"), "a question with no group evidence needs detail");
+        assertTrue(state.tickets.isEmpty());
+    }
+
+    @Test
+    void aRatingRequestAfterOfferedFaqsTakesTheNextNumber() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        assertFalse(say(CITIZEN, "给代表提意见要注意些什么呢").isEmpty());
+        assertFalse(state.conversation(CITIZEN).choices().isEmpty());
+        say(YU, "已经联系排水公司，明天来疏通");
+        assertTrue(state.conversation(CITIZEN).choices().isEmpty());
+        assertTrue(say(CITIZEN, "1").contains("感谢"));
+        assertEquals(1, state.tickets.get("1001").rating().satisfaction());
+    }
+
     @Test
     void whenTheFaqAnswerDoesNotFitTheQuestionGoesToTheDeputies() {
         assertTrue(say(CITIZEN, "转代表").contains("请直接发送"), "nothing to transfer yet");

@@ -68,7 +68,7 @@ import java.util.regex.Pattern;
  *   other words (月入 in 九月入学, 日结 in 节日结束); good news that asks nothing (lexicon marker {@code @good}:
  *   修好了, 舒服多了, 丰收) gives NONE unless it also asks, complains, or negates, says "but" or names damage
  *   ({@code @problem}: "路灯修好了，楼道灯又坏了" is a complaint); greetings, thanks and gibberish match no
- *   keyword and no FAQ well enough.</li>
+ *   keyword and no FAQ well enough (small talk names {@code @chat} as its matched term).</li>
  * </ul>
  * The area (area group) is detected separately from the place names of the area groups.
  *
@@ -394,8 +394,8 @@ public final class Router {
         }
         String why = chat ? "small talk " + q.markers : "no FAQ or group evidence strong enough";
         RouteDecision none = none(message, why + String.format(Locale.ROOT, "; best group %s %.2f; faq %s %.2f", best,
-                s1, faq == null ? null : faq.faqId(), faq == null ? 0 : faq.similarity()), runnerUp, area, List.of(),
-                ranking);
+                s1, faq == null ? null : faq.faqId(), faq == null ? 0 : faq.similarity()), runnerUp, area,
+                chat ? List.of(QuestionAnalyzer.CHAT) : List.of(), ranking);
         return ask ? withSuggestions(none, faqRanking) : none;
     }
 

@@ -224,7 +224,8 @@ class RouterTest {
         RouteDecision d = router.route("招代理，日结，有意者加微信");
         assertEquals(RouteDecision.Outcome.NONE, d.outcome());
         assertEquals(java.util.List.of(QuestionAnalyzer.SPAM), d.matchedTerms());
-        assertTrue(router.route("你好").matchedTerms().isEmpty());
+        assertEquals(java.util.List.of(QuestionAnalyzer.CHAT), router.route("你好").matchedTerms());
+        assertTrue(router.route("asdfgh").matchedTerms().isEmpty());
         assertEquals(java.util.List.of(QuestionAnalyzer.SPAM),
                 new ObjectMapper().convertValue(
                         RouteDecisions.toNode(d).get("matched"), java.util.List.class));

@@ -21,9 +21,10 @@ import java.util.List;
  * @param ticketIds        the constituent's tickets, newest last (at most {@value #MAX_TICKETS})
  * @param forwarded        for deputies: open tickets forwarded to them
  * @param pending          attachments (images, voice) sent before any ticket, joined to the next ticket
- * @param lastAnswered     the constituent's last question an FAQ answered, for 转代表
- * @param choices          FAQ ids the bot just offered as numbered choices (您是不是想问): valid for the next text
- *                         message only, where a number picks one
+ * @param lastAnswered     the constituent's last question an FAQ answered or no group took, for 转代表 and for the
+ *                         group the constituent picks
+ * @param choices          FAQ or group ids the bot just offered by number (您是不是想问, 属于哪一类): valid for the
+ *                         next text message only, where a number picks one
  */
 public record Conversation(
         String openId,

@@ -231,8 +231,10 @@ public final class ConversationEngine {
             c = c.withChoices(List.of());
             ch.put(c);
             if ((m = CHOICE.matcher(text)).matches() && Integer.parseInt(m.group(1)) <= offered.size()) {
-                return ch.state.knowledge().faq(offered.get(Integer.parseInt(m.group(1)) - 1))
-                        .map(f -> Texts.faqAnswer(f.answer(), List.of())).orElse(Texts.HELP);
+                String chosen = offered.get(Integer.parseInt(m.group(1)) - 1);
+                Optional<String> answer = ch.state.knowledge().faq(chosen)
+                        .map(f -> Texts.faqAnswer(f.answer(), List.of()));
+                return answer.orElseGet(() -> toChosenGroup(ch, from, chosen, now));
             }
         }
         if ((m = BIND.matcher(text)).matches()) {
@@ -313,6 +315,14 @@ public final class ConversationEngine {
                 if (!suggested.isEmpty()) {
                     ch.put(ch.conversation(from).withLastAnswered(text).withChoices(suggested));
                     return Texts.suggestFaqs(questions(ch, suggested), open.map(Ticket::id).orElse(null));
+                }
+                // a matter that no group's words name: the constituent picks the group, nothing is lost
+                List<Group> groups = ch.state.knowledge().professionalGroups();
+                if (open.isEmpty() && unroutedMatter(route, text) && !groups.isEmpty()
+                        && groups.size() <= MAX_GROUP_CHOICES) {
+                    ch.put(ch.conversation(from).withLastAnswered(text)
+                            .withChoices(groups.stream().map(Group::id).toList()));
+                    return Texts.chooseGroup(groups);
                 }
                 return Texts.chitChat(text, open.map(Ticket::id).orElse(null));
         }
@@ -468,6 +478,43 @@ public final class ConversationEngine {
     /** Each FAQ's first way of asking, as offered to the constituent. */
     private static List<String> questions(Changes ch, List<String> faqIds) {
         return faqIds.stream().map(id -> ch.state.knowledge().faq(id).orElseThrow().questions().get(0)).toList();
+    }
+
+    /** Groups offered by number (one digit each). */
+    static final int MAX_GROUP_CHOICES = 9;
+    /** A message of at least this many Chinese characters may be a matter of its own (shorter: small talk, a start). */
+    static final int MATTER_MIN_CHARS = 5;
+
+    /**
+     * Whether a message the router placed nowhere may still be a matter for the deputies: no small talk, advertising
+     * or good news, and long enough to say something (老公喝酒就打我, not 嗯嗯).
+     */
+    static boolean unroutedMatter(RouteDecision route, String text) {
+        if (route == null || route.outcome() != RouteDecision.Outcome.NONE) {
+            return false;
+        }
+        List<String> m = route.matchedTerms();
+        if (m.contains(QuestionAnalyzer.CHAT) || m.contains(QuestionAnalyzer.SPAM) || m.contains(QuestionAnalyzer.GOOD)
+                || route.reason().startsWith("spam")) {
+            return false;
+        }
+        return text.codePoints().filter(c -> Character.UnicodeScript.of(c) == Character.UnicodeScript.HAN).count()
+                >= MATTER_MIN_CHARS;
+    }
+
+    /** The group the constituent picked for their last message, which no group's words named: it becomes a ticket. */
+    private String toChosenGroup(Changes ch, String from, String groupId, Instant now) {
+        Conversation c = ch.conversation(from);
+        KnowledgeBase kb = ch.state.knowledge();
+        String question = c.lastAnswered();
+        if (question == null || kb.group(groupId).isEmpty()) {
+            return Texts.NOTHING_TO_TRANSFER;
+        }
+        ch.put(c.withLastAnswered(null));
+        RouteDecision r = ch.state.route(question);
+        RouteDecision route = new RouteDecision(question, RouteDecision.Outcome.GROUP, null, groupId, 0,
+                "群众选择：" + groupName(kb, groupId), r.runnerUp(), r.areaGroupId(), List.of(), r.ranking());
+        return newTicket(ch, from, question, new TicketMessage(now, "text", question, null, null), route, now);
     }
 
     /** The routed group, or the best-ranked group with any evidence, or null. */

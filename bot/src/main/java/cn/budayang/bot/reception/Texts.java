@@ -3,6 +3,7 @@ package cn.budayang.bot.reception;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.Ticket.Rating;
 import cn.budayang.knowledge.Deputy;
+import cn.budayang.knowledge.Group;
 import cn.budayang.knowledge.Station;
 
 import java.time.Duration;
@@ -98,6 +99,28 @@ final class Texts {
         numbered(b, questions);
         return b.append("\n回复数字查看解答。都不是的话，请直接说明您遇到的问题（地点、经过、诉求），我们会转给人大代表。")
                 .append(openTicketTail(openTicketId)).toString();
+    }
+
+    /**
+     * A message no group's words named: the professional groups, numbered, each with the first things its description
+     * says it follows (执法司法公正、执行难、社会治安).
+     */
+    static String chooseGroup(List<Group> groups) {
+        StringBuilder b = new StringBuilder("收到您的留言。为了交给合适的代表小组，请回复数字告诉我们它属于哪一类：");
+        numbered(b, groups.stream().map(Texts::groupLine).toList());
+        return b.append("\n选好后我们会生成留言编号转交代表；只是打个招呼的话，不用回复。").toString();
+    }
+
+    private static String groupLine(Group g) {
+        String name = g.name().replace("代表小组", "");
+        String d = g.description();
+        int at = d.indexOf("关注");
+        if (at < 0) {
+            return name;
+        }
+        String[] topics = d.substring(at + 2).replaceAll("[。；;].*$", "").split("、");
+        return name + "（" + String.join("、", java.util.Arrays.asList(topics).subList(0, Math.min(3, topics.length)))
+                + "）";
     }
 
     private static void numbered(StringBuilder b, List<String> lines) {

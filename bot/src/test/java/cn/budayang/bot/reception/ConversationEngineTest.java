@@ -377,6 +377,35 @@ class ConversationEngineTest {
     }
 
     @Test
+    void aMatterNoGroupsWordsNameIsKeptAndBecomesATicketOfTheGroupTheConstituentPicks() {
+        String matter = "对面那户人家的狗见人就咬";
+        assertEquals(RouteDecision.Outcome.NONE, state.router.route(matter).outcome());
+        String r = say(CITIZEN, matter);
+        assertTrue(r.contains("属于哪一类"), r);
+        assertTrue(r.contains("\n1. 监察司法（执法司法公正、执行难、社会治安）"), r);
+        assertTrue(r.contains("\n4. 城建环保（"), r);
+        assertTrue(state.tickets.isEmpty());
+        String picked = say(CITIZEN, "4");
+        assertTrue(picked.contains("#1001") && picked.contains("城建环保"), picked);
+        Ticket t = state.tickets.get("1001");
+        assertEquals("pro-urban", t.groupId());
+        assertEquals(matter, t.question());
+        assertEquals(TicketStatus.ASSIGNED, t.status());
+        assertFalse(t.forwardedTo().isEmpty(), "forwarded to the group's deputies");
+        assertNull(state.conversation(CITIZEN).lastAnswered());
+    }
+
+    @Test
+    void smallTalkAndShortMessagesAreNotOfferedGroups() {
+        assertFalse(say(CITIZEN, "今天天气不错").contains("属于哪一类"));
+        assertFalse(say(CITIZEN, "嗯嗯好").contains("属于哪一类"));
+        assertFalse(say(CITIZEN, "招代理，日结，有意者加微信").contains("属于哪一类"));
+        // with a ticket open the message is read as part of it, not as a new matter
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        assertFalse(say(CITIZEN, "对面那户狗咬人").contains("属于哪一类"));
+    }
+
+    @Test
     void aRatingRequestAfterOfferedFaqsTakesTheNextNumber() {
         say(YU, "绑定 274115");
         say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");

@@ -97,6 +97,8 @@ public final class Router {
     static final double ONE_KEYWORD = 1.5;
     /** The phrases of the @spam marker, normalised. */
     private final List<String> spamPhrases;
+    /** The phrases of the @chat marker, normalised (a concept inside one is small talk: 名字 in 你叫什么名字). */
+    private final List<String> chatPhrases;
     /**
      * SmartCN word (two characters or more) → the one professional group whose lexicon phrases hold it: the fallback
      * for a grievance that names no keyword (see {@link #lexiconWords}).
@@ -157,8 +159,8 @@ public final class Router {
         List<String> order = new ArrayList<>(settings.fields());
         order.sort(Comparator.comparing(f -> !QuestionAnalyzer.WORD.equals(f)));
         this.analysisOrder = List.copyOf(order);
-        this.spamPhrases = analysis.lexicon().getOrDefault(QuestionAnalyzer.SPAM, List.of()).stream()
-                .map(p -> QuestionAnalyzer.normalize(p).strip()).filter(p -> !p.isEmpty()).toList();
+        this.spamPhrases = markerPhrases(analysis, QuestionAnalyzer.SPAM);
+        this.chatPhrases = markerPhrases(analysis, QuestionAnalyzer.CHAT);
         this.faqs = new FaqMatcher(analysis, settings.fields(), base.faqs(), settings.answerFactor(),
                 union(markerWords(analysis, settings.fields(), QuestionAnalyzer.ASK),
                         markerWords(analysis, settings.fields(), QuestionAnalyzer.FILLER)));
@@ -622,6 +624,8 @@ public final class Router {
         /** The normalised text and the spans of its SmartCN words of two characters or more (word field only). */
         String normalized = "";
         List<int[]> words = List.of();
+        /** Where each concept came from in the text (its phrases' spans), for small talk. */
+        final Map<String, List<int[]>> conceptSpans = new HashMap<>();
         /** The SmartCN words of two characters or more (not concepts), for the lexicon-word fallback. */
         final Set<String> plainWords = new LinkedHashSet<>();
     }
@@ -723,6 +727,7 @@ public final class Router {
                     groupTerms.add(term);
                     if (concept) {
                         q.concepts.add(term);
+                        q.conceptSpans.computeIfAbsent(term, k -> new ArrayList<>()).add(new int[] {start, end});
                     }
                 }
             });
@@ -776,17 +781,45 @@ public final class Router {
         if (!chat) {
             return q.terms;
         }
+        List<int[]> chatSpans = new ArrayList<>();
+        for (String phrase : chatPhrases) {
+            for (int i = q.normalized.indexOf(phrase); i >= 0; i = q.normalized.indexOf(phrase, i + 1)) {
+                chatSpans.add(new int[] {i, i + phrase.length()});
+            }
+        }
         Map<String, Set<String>> out = new HashMap<>();
         q.terms.forEach((f, terms) -> {
             Set<String> kept = new LinkedHashSet<>();
             for (String t : terms) {
-                if (!chatWords.contains(f + '\u0000' + t)) {
+                if (!chatWords.contains(f + '\u0000' + t) && !insideSmallTalk(q.conceptSpans.get(t), chatSpans)) {
                     kept.add(t);
                 }
             }
             out.put(f, kept);
         });
         return out;
+    }
+
+    private static List<String> markerPhrases(QuestionAnalyzer analysis, String marker) {
+        return analysis.lexicon().getOrDefault(marker, List.of()).stream()
+                .map(p -> QuestionAnalyzer.normalize(p).strip()).filter(p -> !p.isEmpty()).toList();
+    }
+
+    /** True when a concept comes only from text inside small-talk phrases (名单 from 名字 in 你叫什么名字呀). */
+    private static boolean insideSmallTalk(List<int[]> spans, List<int[]> chatSpans) {
+        if (spans == null || spans.isEmpty() || chatSpans.isEmpty()) {
+            return false;
+        }
+        for (int[] s : spans) {
+            boolean inside = false;
+            for (int[] c : chatSpans) {
+                inside |= c[0] <= s[0] && s[1] <= c[1];
+            }
+            if (!inside) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The best FAQs for a message, best first (for explanations and tuning). */

@@ -143,6 +143,13 @@ class RouterTest {
             电瓶三天两头被人拔走                        | pro-judicial
             我们路口新开了一家店                        | none
             今天在路口碰到老同学了                      | none
+            你叫啥名字啊                                | none
+            你今年多大啦                                | none
+            你今年几岁了                                | none
+            你好，我们社区的代表叫什么名字              | faq-01
+            不留名字能提意见吗                          | faq-31
+            组里的路修通了，谢谢代表帮忙跑              | none
+            路修通了，可是路灯一直不亮                  | pro-urban
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);

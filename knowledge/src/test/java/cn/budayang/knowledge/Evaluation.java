@@ -20,8 +20,12 @@ final class Evaluation {
         }
     }
 
-    record Result(int groupTotal, int groupCorrect, int faqTotal, int faqCorrect, int noneTotal, int falsePositives,
-                  Map<String, Map<String, Integer>> confusion, List<String> errors) {
+    /**
+     * @param faqOffered FAQ lines whose FAQ is the answer or one of the FAQs offered with the decision (您可能还想问,
+     *                   您是不是想问): what a constituent reaches with one more message
+     */
+    record Result(int groupTotal, int groupCorrect, int faqTotal, int faqCorrect, int faqOffered, int noneTotal,
+                  int falsePositives, Map<String, Map<String, Integer>> confusion, List<String> errors) {
         double groupAccuracy() {
             return groupTotal == 0 ? 1 : (double) groupCorrect / groupTotal;
         }
@@ -30,14 +34,19 @@ final class Evaluation {
             return faqTotal == 0 ? 1 : (double) faqCorrect / faqTotal;
         }
 
+        double faqReach() {
+            return faqTotal == 0 ? 1 : (double) faqOffered / faqTotal;
+        }
+
         double falsePositiveRate() {
             return noneTotal == 0 ? 0 : (double) falsePositives / noneTotal;
         }
 
         String summary() {
-            return String.format(Locale.ROOT, "group accuracy %d/%d = %.1f%%, FAQ hit %d/%d = %.1f%%, false positives %d/%d = %.1f%%",
-                    groupCorrect, groupTotal, 100 * groupAccuracy(), faqCorrect, faqTotal, 100 * faqHitRate(),
-                    falsePositives, noneTotal, 100 * falsePositiveRate());
+            return String.format(Locale.ROOT, "group accuracy %d/%d = %.1f%%, FAQ hit %d/%d = %.1f%% (answered or"
+                    + " offered %.1f%%), false positives %d/%d = %.1f%%", groupCorrect, groupTotal,
+                    100 * groupAccuracy(), faqCorrect, faqTotal, 100 * faqHitRate(), 100 * faqReach(), falsePositives,
+                    noneTotal, 100 * falsePositiveRate());
         }
 
         String confusionTable() {
@@ -89,6 +98,7 @@ final class Evaluation {
         int gc = 0;
         int ft = 0;
         int fc = 0;
+        int fo = 0;
         int nt = 0;
         int fp = 0;
         Map<String, Map<String, Integer>> confusion = new TreeMap<>();
@@ -106,6 +116,7 @@ final class Evaluation {
                 ft++;
                 ok = e.faq().equals(d.faqId());
                 fc += ok ? 1 : 0;
+                fo += ok || d.faqSuggestions().contains(e.faq()) ? 1 : 0;
             } else {
                 nt++;
                 ok = d.groupId() == null && d.faqId() == null;
@@ -117,6 +128,6 @@ final class Evaluation {
                         d.groupId() != null ? d.groupId() : d.faqId() != null ? d.faqId() : "none", e.text(), d.reason()));
             }
         }
-        return new Result(gt, gc, ft, fc, nt, fp, confusion, errors);
+        return new Result(gt, gc, ft, fc, fo, nt, fp, confusion, errors);
     }
 }

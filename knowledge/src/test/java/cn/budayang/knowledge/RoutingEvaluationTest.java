@@ -107,23 +107,30 @@ class RoutingEvaluationTest {
      *   complaints). Blind 6 was that session's tuning set: first run group 81.1 %, FAQ 65.8 %, false positives 6.7 %,
      *   at the end 84.4 %, 69.2 %, 3.3 %; some of its situations were named to the helpers who wrote that session's
      *   lexicon passes, so its gain is not an honest figure. Blind 7 stayed unseen and was measured for its totals
-     *   only: group 67.8 %, FAQ 59.2 %, false positives 13.3 % at the start; 72.2 %, 59.2 %, 10.0 % at the end.</li>
+     *   only: group 67.8 %, FAQ 59.2 %, false positives 13.3 % at the start; 72.2 %, 59.2 %, 10.0 % at the end.
+     *   The next session's lexicon-word fallback (a grievance with no keyword) took blind 6 to 90.0 % and blind 7 to
+     *   76.7 % (their misses had been read; the fallback was checked on a set nobody had read: +2 lines, no false
+     *   positive), and small talk to the bot about itself (你叫什么名字) took a false positive off each.</li>
      * </ul>
+     * Every set also reports the FAQ lines "answered or offered": the FAQ answered, or was one of the FAQs offered by
+     * number with the decision (您可能还想问 after an answer, 您是不是想问 for a question no FAQ answered), which a
+     * constituent reaches with one more message; it has a floor of its own.
      * All are bundled now, so the next change needs a new blind set of its own.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            blind   | /heldout-blind.jsonl  | 0.98 | 0.74 | 0.06
-            blind 3 | /heldout-blind3.jsonl | 0.97 | 0.71 | 0.04
-            blind 4 | /heldout-blind4.jsonl | 0.93 | 0.64 | 0.04
-            blind 5 | /heldout-blind5.jsonl | 0.94 | 0.59 | 0.04
-            blind 6 | /heldout-blind6.jsonl | 0.90 | 0.69 | 0.04
-            blind 7 | /heldout-blind7.jsonl | 0.76 | 0.59 | 0.10
+            blind   | /heldout-blind.jsonl  | 0.98 | 0.74 | 0.06 | 0.81
+            blind 3 | /heldout-blind3.jsonl | 0.97 | 0.71 | 0.04 | 0.85
+            blind 4 | /heldout-blind4.jsonl | 0.93 | 0.64 | 0.04 | 0.75
+            blind 5 | /heldout-blind5.jsonl | 0.94 | 0.59 | 0.04 | 0.72
+            blind 6 | /heldout-blind6.jsonl | 0.90 | 0.69 | 0.01 | 0.80
+            blind 7 | /heldout-blind7.jsonl | 0.76 | 0.59 | 0.07 | 0.70
             """)
-    void blindSets(String name, String resource, double groupFloor, double faqFloor, double falsePositiveCeiling)
-            throws IOException, URISyntaxException {
+    void blindSets(String name, String resource, double groupFloor, double faqFloor, double falsePositiveCeiling,
+                   double faqReachFloor) throws IOException, URISyntaxException {
         Evaluation.Result r = Evaluation.evaluate(router, resource(resource));
         report(name, r);
+        assertTrue(r.faqReach() >= faqReachFloor, "answered-or-offered floor " + faqReachFloor + ": " + r.summary());
         assertTrue(r.groupAccuracy() >= groupFloor, "group floor " + groupFloor + " (target 0.92): " + r.summary());
         assertTrue(r.faqHitRate() >= faqFloor, "FAQ floor " + faqFloor + " (target 0.90, not reached): "
                 + r.summary());

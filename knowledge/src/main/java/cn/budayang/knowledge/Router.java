@@ -605,6 +605,13 @@ public final class Router {
     /** One clause (no sentence punctuation) with 是 … 还是 …: an alternative question (是代表回的还是部门回的). */
     private static final Pattern CHOICE = Pattern.compile("是[^，。！？；,.!?;]+还是");
 
+    /**
+     * A chain message: pass it on to so many groups or people (转发到十个群, 转给15个好友). Advertising for the
+     * reception desk: nothing in it for a deputy.
+     */
+    private static final Pattern CHAIN_MESSAGE = Pattern.compile(
+            "转(?:发)?(?:这条|此条|本条)?(?:消息|信息)?(?:到|给)?[0-9一二两三四五六七八九十百几]+个(?:群|人|好友|朋友|微信群)");
+
     /** An alternative question (A 还是 B) asks even without a question mark. */
     private static boolean asksAChoice(String text) {
         return CHOICE.matcher(text).find();
@@ -735,6 +742,9 @@ public final class Router {
             q.groupTerms.put(f, groupTerms);
         }
         q.markers.addAll(analysis.markers(text));
+        if (CHAIN_MESSAGE.matcher(QuestionAnalyzer.normalize(text)).find()) {
+            q.markers.add(QuestionAnalyzer.SPAM);
+        }
         String normalized = QuestionAnalyzer.normalize(text);
         if (normalized.length() == text.length()) {
             q.normalized = normalized;

@@ -233,6 +233,10 @@ class RouterTest {
         assertEquals(java.util.List.of(QuestionAnalyzer.SPAM), d.matchedTerms());
         assertEquals(java.util.List.of(QuestionAnalyzer.CHAT), router.route("你好").matchedTerms());
         assertTrue(router.route("asdfgh").matchedTerms().isEmpty());
+        // a chain message (pass it on to so many groups) is advertising for the desk too
+        assertEquals(java.util.List.of(QuestionAnalyzer.SPAM), router.route("请大家转发到五个群，让更多人知道").matchedTerms());
+        assertEquals(java.util.List.of(QuestionAnalyzer.SPAM), router.route("把这条转给10个好友就能抽奖").matchedTerms());
+        assertTrue(router.route("我给三个人转了钱").matchedTerms().isEmpty());
         assertEquals(java.util.List.of(QuestionAnalyzer.SPAM),
                 new ObjectMapper().convertValue(
                         RouteDecisions.toNode(d).get("matched"), java.util.List.class));

@@ -400,6 +400,7 @@ class ConversationEngineTest {
         assertFalse(say(CITIZEN, "今天天气不错").contains("属于哪一类"));
         assertFalse(say(CITIZEN, "嗯嗯好").contains("属于哪一类"));
         assertFalse(say(CITIZEN, "招代理，日结，有意者加微信").contains("属于哪一类"));
+        assertTrue(say(CITIZEN, "请大家转发到五个群，让更多人知道").contains("未予受理"), "a chain message is refused");
         // with a ticket open the message is read as part of it, not as a new matter
         say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
         assertFalse(say(CITIZEN, "对面那户狗咬人").contains("属于哪一类"));

@@ -337,7 +337,10 @@ public final class Router {
         double s2 = runnerUp == null ? 0 : ranking.get(1).score();
         double margin = s1 <= 0 ? 0 : (s1 - s2) / s1;
 
-        boolean ask = q.questionMark || q.markers.contains(QuestionAnalyzer.ASK);
+        // a verb-not-verb question (拿不拿, 开不开) asks about the service when the platform is named (代表拿不拿工资);
+        // alone it is too often small talk (明天下不下雨)
+        boolean ask = q.questionMark || q.markers.contains(QuestionAnalyzer.ASK)
+                || q.markers.contains(QuestionAnalyzer.PLATFORM) && VERB_NOT_VERB.matcher(message).find();
         boolean complain = q.markers.contains(QuestionAnalyzer.COMPLAIN);
         if (spam && !complain) {
             return none(message, "spam markers " + q.markers + "; best group " + best + " "
@@ -611,6 +614,9 @@ public final class Router {
      */
     private static final Pattern CHAIN_MESSAGE = Pattern.compile(
             "转(?:发)?(?:这条|此条|本条)?(?:消息|信息)?(?:到|给)?[0-9一二两三四五六七八九十百几]+个(?:群|人|好友|朋友|微信群)");
+
+    /** A verb-not-verb question: 拿不拿, 开没开. */
+    private static final Pattern VERB_NOT_VERB = Pattern.compile("(\\p{IsHan})[不没]\\1");
 
     /** An alternative question (A 还是 B) asks even without a question mark. */
     private static boolean asksAChoice(String text) {

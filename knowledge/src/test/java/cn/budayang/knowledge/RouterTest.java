@@ -144,6 +144,8 @@ class RouterTest {
             我们路口新开了一家店                        | none
             今天在路口碰到老同学了                      | none
             你叫啥名字啊                                | none
+            代表领不领薪水                              | faq-45
+            明天下不下雨                                | none
             你今年多大啦                                | none
             你今年几岁了                                | none
             你好，我们社区的代表叫什么名字              | faq-01

@@ -146,6 +146,11 @@ class RouterTest {
             你叫啥名字啊                                | none
             代表领不领薪水                              | faq-45
             明天下不下雨                                | none
+            对面楼从早到晚打钻                          | pro-urban
+            饭都煮不熟，气公司说是气压低                | pro-urban
+            社区的老人饭堂关门半年了                    | pro-social
+            公共法律服务中心一直锁着门                  | pro-judicial
+            去开个证明还得先塞烟                        | pro-judicial
             那几个专门小组都管些什么                    | faq-37
             代表是不是专门干这个的                      | faq-45
             你今年多大啦                                | none

@@ -151,6 +151,8 @@ class RouterTest {
             社区的老人饭堂关门半年了                    | pro-social
             公共法律服务中心一直锁着门                  | pro-judicial
             去开个证明还得先塞烟                        | pro-judicial
+            我爸一个人住在老屋里，腿脚不方便，子女都在外地 | pro-social
+            老屋拆了重建，手续一直批不下来              | pro-rural
             那几个专门小组都管些什么                    | faq-37
             代表是不是专门干这个的                      | faq-45
             你今年多大啦                                | none

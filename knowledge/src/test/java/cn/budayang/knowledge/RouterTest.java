@@ -153,6 +153,8 @@ class RouterTest {
             去开个证明还得先塞烟                        | pro-judicial
             我爸一个人住在老屋里，腿脚不方便，子女都在外地 | pro-social
             老屋拆了重建，手续一直批不下来              | pro-rural
+            给我爸办护理补贴，跑了好几趟都说材料不全    | pro-social
+            办个营业执照跑了好几趟                      | pro-finance
             那几个专门小组都管些什么                    | faq-37
             代表是不是专门干这个的                      | faq-45
             你今年多大啦                                | none

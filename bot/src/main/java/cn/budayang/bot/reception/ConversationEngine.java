@@ -40,6 +40,10 @@ public final class ConversationEngine {
 
     /** Deputies a new question is forwarded to: those of the constituent's station and area first. */
     static final int MAX_FORWARD = 5;
+    /** Groups offered by number (one digit each). */
+    static final int MAX_GROUP_CHOICES = 9;
+    /** A message of at least this many Chinese characters may be a matter of its own (shorter: small talk, a start). */
+    static final int MATTER_MIN_CHARS = 5;
 
     private static final Pattern BIND = Pattern.compile("^绑定\\s*([A-Za-z0-9]{4,32})$");
     private static final Pattern PROGRESS = Pattern.compile("^(?:进度|查询进度|查进度|查询)\\s*#?\\s*(\\d+)?$");
@@ -52,7 +56,7 @@ public final class ConversationEngine {
             Pattern.DOTALL);
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
-    /** A number picking one of the FAQs the bot just offered (您是不是想问). */
+    /** A number picking one of the choices the bot just offered (您是不是想问 FAQs, 属于哪一类 groups). */
     private static final Pattern CHOICE = Pattern.compile("^([1-9])[.。、]?$");
     private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*\\S.*$", Pattern.DOTALL);
     /** An answer not rated within this time counts as 基本满意. */
@@ -225,7 +229,8 @@ public final class ConversationEngine {
         }
         Conversation c = ch.conversation(from);
         Matcher m;
-        // the FAQs just offered are valid for this one message: a number picks one, anything else drops them
+        // the choices just offered (FAQs or groups) are valid for this one message: a number picks one, anything else
+        // drops them
         List<String> offered = c.choices();
         if (!offered.isEmpty()) {
             c = c.withChoices(List.of());
@@ -480,14 +485,9 @@ public final class ConversationEngine {
         return faqIds.stream().map(id -> ch.state.knowledge().faq(id).orElseThrow().questions().get(0)).toList();
     }
 
-    /** Groups offered by number (one digit each). */
-    static final int MAX_GROUP_CHOICES = 9;
-    /** A message of at least this many Chinese characters may be a matter of its own (shorter: small talk, a start). */
-    static final int MATTER_MIN_CHARS = 5;
-
     /**
      * Whether a message the router placed nowhere may still be a matter for the deputies: no small talk, advertising
-     * or good news, and long enough to say something (老公喝酒就打我, not 嗯嗯).
+     * or good news, and long enough to say something (对面那户人家的狗见人就咬, not 嗯嗯好).
      */
     static boolean unroutedMatter(RouteDecision route, String text) {
         if (route == null || route.outcome() != RouteDecision.Outcome.NONE) {

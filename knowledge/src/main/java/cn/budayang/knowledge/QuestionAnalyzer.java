@@ -324,6 +324,12 @@ public final class QuestionAnalyzer {
         return term.startsWith("@") || term.startsWith(WEAK_PREFIX) || term.startsWith(CONTEXT_PREFIX);
     }
 
+    /** The number of Chinese characters (Han script) in a text. */
+    public static int chineseCharacters(String text) {
+        return (int) text.codePoints().filter(c -> Character.UnicodeScript.of(c) == Character.UnicodeScript.HAN)
+                .count();
+    }
+
     /** Full-width to half-width and lower case: the normalisation applied before tokenization, as a string. */
     public static String normalize(String text) {
         StringBuilder sb = new StringBuilder(text.length());

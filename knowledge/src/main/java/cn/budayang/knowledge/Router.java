@@ -117,6 +117,15 @@ public final class Router {
     static final double LEXICON_WORD_PURITY = 0.9;
     /** The fallback reads messages of at least this many Chinese characters (shorter: small talk or a start). */
     static final int LEXICON_FALLBACK_MIN_CHARS = 5;
+    /** FAQs offered as "您是不是想问" at most. */
+    static final int MAX_SUGGESTIONS = 3;
+    /** An FAQ is offered from this similarity (a question no FAQ answered, or a runner-up of an answer) ... */
+    static final double SUGGESTION_FLOOR = 0.05;
+    /** ... and, after an answer, from this share of the answer's similarity. */
+    static final double RELATED_SHARE = 0.5;
+    /** Runners-up offered after an FAQ answer ("您可能还想问"). */
+    static final int MAX_RELATED = 2;
+
     /** The marker phrases whose words say how something is asked or said, not what it is about. */
     private static final List<String> FRAMING_MARKERS = List.of(QuestionAnalyzer.CHAT, QuestionAnalyzer.FILLER,
             QuestionAnalyzer.ASK, QuestionAnalyzer.PLATFORM, QuestionAnalyzer.GOOD, QuestionAnalyzer.ACT,
@@ -327,8 +336,8 @@ public final class Router {
 
         boolean chat = q.markers.contains(QuestionAnalyzer.CHAT);
         GroupEvidence groups = scoreGroups(q, excluded);
-        List<FaqMatcher.Candidate> faqRanking = excluded.isEmpty() ? faqs.rank(faqTerms(q, chat), q.markers, 1 + MAX_SUGGESTIONS)
-                : List.of();
+        List<FaqMatcher.Candidate> faqRanking = excluded.isEmpty()
+                ? faqs.rank(faqTerms(q, chat), q.markers, 1 + MAX_SUGGESTIONS) : List.of();
         FaqMatcher.Candidate faq = faqRanking.isEmpty() ? null : faqRanking.get(0);
         boolean spam = q.markers.contains(QuestionAnalyzer.SPAM) && !spamOnlyInsideWords(q);
 
@@ -391,7 +400,7 @@ public final class Router {
                     area, groups.matched.getOrDefault(best, List.of()), ranking);
         }
         if (!chat && !q.markers.contains(QuestionAnalyzer.PLATFORM) && strongAny < settings.minGroupEvidence()
-                && hanCount(message) >= LEXICON_FALLBACK_MIN_CHARS) {
+                && QuestionAnalyzer.chineseCharacters(message) >= LEXICON_FALLBACK_MIN_CHARS) {
             boolean grievance = ask || complain || q.markers.contains(QuestionAnalyzer.PROBLEM)
                     || q.markers.contains(QuestionAnalyzer.ACT);
             RouteDecision guess = byLexiconWords(message, q, excluded, grievance, area, ranking, faq);
@@ -405,15 +414,6 @@ public final class Router {
                 chat ? List.of(QuestionAnalyzer.CHAT) : List.of(), ranking);
         return ask ? withSuggestions(none, faqRanking) : none;
     }
-
-    /** FAQs offered as "您是不是想问" at most. */
-    static final int MAX_SUGGESTIONS = 3;
-    /** An FAQ is offered from this similarity (a question no FAQ answered, or a runner-up of an answer) ... */
-    static final double SUGGESTION_FLOOR = 0.05;
-    /** ... and, after an answer, from this share of the answer's similarity. */
-    static final double RELATED_SHARE = 0.5;
-    /** Runners-up offered after an FAQ answer ("您可能还想问"). */
-    static final int MAX_RELATED = 2;
 
     /**
      * The runners-up close to the FAQ that answers: measured on all labelled sets, when the answer is the wrong FAQ the
@@ -446,9 +446,9 @@ public final class Router {
 
     /**
      * The fallback for a message that names no keyword, no FAQ and no platform word: the group whose lexicon words
-     * ({@link #lexiconWords}) it contains (老公喝酒就打我: 老公, 喝酒 → 监察司法), when one group leads and the
-     * message reads as a grievance or request (a negation, damage, a complaint, a question: 附近厂子偷偷排烟，一股塑料
-     * 烧焦的味) or holds two such words. Each word counts log(1 + its phrases), so a word many phrases share weighs
+     * ({@link #lexiconWords}) it contains (老公喝完酒就动手: 老公, 动手 → 监察司法), when one group leads and the
+     * message reads as a grievance or request (a negation, damage, a complaint, a question: 厂里机器没有防护罩，工友
+     * 手指差点被夹断) or holds two such words. Each word counts log(1 + its phrases), so a word many phrases share weighs
      * more. The matched terms name the words with a leading {@code ≈}; the confidence is half the usual (a guess).
      */
     private RouteDecision byLexiconWords(String message, Query q, Set<String> excluded, boolean grievance,
@@ -492,11 +492,6 @@ public final class Router {
                 faq == null ? "" : String.format(Locale.ROOT, "; faq %s only %.2f", faq.faqId(), faq.similarity()));
         return new RouteDecision(message, RouteDecision.Outcome.GROUP, null, best, s1 / (s1 + s2 + 1.0) / 2, reason,
                 runnerUp, area, words.get(best), ranking);
-    }
-
-    private static int hanCount(String text) {
-        return (int) text.codePoints().filter(c -> Character.UnicodeScript.of(c) == Character.UnicodeScript.HAN)
-                .count();
     }
 
     /**

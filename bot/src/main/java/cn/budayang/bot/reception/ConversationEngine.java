@@ -498,8 +498,7 @@ public final class ConversationEngine {
                 || route.reason().startsWith("spam")) {
             return false;
         }
-        return text.codePoints().filter(c -> Character.UnicodeScript.of(c) == Character.UnicodeScript.HAN).count()
-                >= MATTER_MIN_CHARS;
+        return QuestionAnalyzer.chineseCharacters(text) >= MATTER_MIN_CHARS;
     }
 
     /** The group the constituent picked for their last message, which no group's words named: it becomes a ticket. */

@@ -189,15 +189,32 @@ public final class Router {
         List<String> groupFields = settings.fields().contains(QuestionAnalyzer.BIGRAM)
                 ? List.of(QuestionAnalyzer.BIGRAM) : settings.fields();
         this.groupIndex = new TermIndex(analysis, groupFields, groupEntries);
+        // each FAQ text is scanned once, position by position, against the group terms that start with the
+        // characters there (keyed by their first two, or by the one of a one-character term): testing every term
+        // against every FAQ took most of the build on a knowledge base of 10,000 FAQs and 1,000 groups
+        Map<Integer, Set<String>> termsByStart = new HashMap<>();
+        for (TermIndex.Entry e : groupEntries) {
+            String term = e.normalized();
+            if (!term.isEmpty()) {
+                termsByStart.computeIfAbsent(startKey(term, 0), c -> new java.util.HashSet<>()).add(term);
+            }
+        }
         for (Faq f : base.faqs()) {
             List<String> own = new ArrayList<>(f.questions());
             own.add(f.answer());
             own.addAll(f.tags());
-            List<String> texts = own.stream().map(QuestionAnalyzer::normalize).toList();
             Set<String> named = new java.util.HashSet<>();
-            for (TermIndex.Entry e : groupEntries) {
-                if (texts.stream().anyMatch(t -> t.contains(e.normalized()))) {
-                    named.add(e.normalized());
+            for (String text : own) {
+                String t = QuestionAnalyzer.normalize(text);
+                for (int i = 0; i < t.length(); i++) {
+                    named.addAll(termsByStart.getOrDefault(t.charAt(i) << 16, Set.of()));
+                    if (i + 1 < t.length()) {
+                        for (String term : termsByStart.getOrDefault(startKey(t, i), Set.of())) {
+                            if (t.startsWith(term, i)) {
+                                named.add(term);
+                            }
+                        }
+                    }
                 }
             }
             groupTermsNamedByFaq.put(f.id(), Set.copyOf(named));
@@ -300,6 +317,11 @@ public final class Router {
             }
         });
         return out;
+    }
+
+    /** The first two characters at {@code i} as one key (the second 0 when the text ends there). */
+    private static int startKey(String text, int i) {
+        return text.charAt(i) << 16 | (i + 1 < text.length() ? text.charAt(i + 1) : 0);
     }
 
     /** A router over the knowledge base with the product's analysis and thresholds. */

@@ -146,9 +146,10 @@ public record Conversation(
                 subscribed, ticketIds, forwarded, pending, question, choices);
     }
 
-    public Conversation withChoices(List<String> faqIds) {
+    /** The FAQ or group ids just offered by number (empty: none). */
+    public Conversation withChoices(List<String> ids) {
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, forwarded, pending, lastAnswered, faqIds);
+                subscribed, ticketIds, forwarded, pending, lastAnswered, ids);
     }
 
     public Conversation withPending(TicketMessage m) {

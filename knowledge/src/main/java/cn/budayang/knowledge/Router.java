@@ -767,10 +767,10 @@ public final class Router {
             q.groupTerms.put(f, groupTerms);
         }
         q.markers.addAll(analysis.markers(text));
-        if (CHAIN_MESSAGE.matcher(QuestionAnalyzer.normalize(text)).find()) {
+        String normalized = QuestionAnalyzer.normalize(text);
+        if (CHAIN_MESSAGE.matcher(normalized).find()) {
             q.markers.add(QuestionAnalyzer.SPAM);
         }
-        String normalized = QuestionAnalyzer.normalize(text);
         if (normalized.length() == text.length()) {
             q.normalized = normalized;
             q.words = words;

@@ -16,8 +16,11 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,14 +42,28 @@ import java.util.function.Predicate;
  * them one after another, commits once, and only then completes their futures: a message is durable before the
  * webhook answers WeChat, and a commit serves a whole batch (MapDB's commit costs milliseconds whatever its size).
  * Values are stored as JSON bytes with an explicit serializer, never MapDB's default Java serialization.
+ *
+ * <p>Before each commit the batch's writes are appended to a {@link Journal} and forced to disk; after a clean open
+ * and whenever the journal passes {@value #CHECKPOINT_BYTES} bytes, the MapDB file is copied (the snapshot, taken
+ * between commits) and the journal emptied. MapDB cannot recover a commit that a crash cut short (see
+ * {@link Journal}), so after a crash the file is rebuilt from the snapshot and the journal's batches: a write that was
+ * acknowledged is in the journal, whatever the crash did to the MapDB file.
  */
 public final class MapDbStore implements Store {
 
     private static final Logger log = LoggerFactory.getLogger(MapDbStore.class);
     static final int MAX_BATCH = 512;
     public static final String FILE_NAME = "budayang.db";
+    static final String SNAPSHOT_NAME = FILE_NAME + ".snapshot";
+    static final String JOURNAL_NAME = "budayang.journal";
+    /** The journal is folded into a new snapshot when it grows past this size. */
+    static final long CHECKPOINT_BYTES = 64L << 20;
 
     private final DB db;
+    private final Path file;
+    private final Journal journal;
+    /** The writes of the batch being applied, journalled before its commit (writer thread only). */
+    private final List<Journal.Op> pending = new ArrayList<>();
     private final Thread writer;
     private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
     /** Sequences live in memory, seeded at open from the largest key stored: no store write per number. */
@@ -65,28 +82,29 @@ public final class MapDbStore implements Store {
     private record Job<R>(Function<Store, R> work, CompletableFuture<R> future) {
     }
 
-    private MapDbStore(DB db) {
+    private MapDbStore(DB db, Path file, Journal journal) {
         this.db = db;
+        this.file = file;
+        this.journal = journal;
         // values (JSON of a few KB) outside the B-tree nodes: otherwise every put rewrites a whole leaf of values
         this.ticketMap = db.treeMap("tickets", Serializer.LONG, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
                 .createOrOpen();
         this.outboxMap = db.treeMap("outbox", Serializer.LONG, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
                 .createOrOpen();
-        this.tickets = new MapTable<>(this, ticketMap, Ticket.class);
-        this.conversations = new MapTable<>(this, db.hashMap("conversations", Serializer.STRING,
+        this.tickets = new MapTable<>(this, 0, ticketMap, Ticket.class);
+        this.conversations = new MapTable<>(this, 1, db.hashMap("conversations", Serializer.STRING,
                 Serializer.BYTE_ARRAY).createOrOpen(), Conversation.class);
-        this.processed = new MapTable<>(this, db.hashMap("processed", Serializer.STRING, Serializer.BYTE_ARRAY)
+        this.processed = new MapTable<>(this, 2, db.hashMap("processed", Serializer.STRING, Serializer.BYTE_ARRAY)
                 .createOrOpen(), Processed.class);
-        this.outbox = new MapTable<>(this, outboxMap, OutboxEntry.class);
-        this.bindings = new MapTable<>(this, db.hashMap("deputyBindings", Serializer.STRING, Serializer.BYTE_ARRAY)
+        this.outbox = new MapTable<>(this, 3, outboxMap, OutboxEntry.class);
+        this.bindings = new MapTable<>(this, 4, db.hashMap("deputyBindings", Serializer.STRING, Serializer.BYTE_ARRAY)
                 .createOrOpen(), String.class);
-        this.ticketDeliveries = new MapTable<>(this, db.treeMap("ticketDeliveries", Serializer.LONG,
+        this.ticketDeliveries = new MapTable<>(this, 5, db.treeMap("ticketDeliveries", Serializer.LONG,
                 Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen(), long[].class);
         this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries);
         db.commit();
         this.writer = new Thread(this::run, "store-writer");
         this.writer.setDaemon(true);
-        this.writer.start();
     }
 
     /**
@@ -102,6 +120,36 @@ public final class MapDbStore implements Store {
                     + ": check BOT_DATA_DIR and its permissions", e);
         }
         Path file = dataDir.resolve(FILE_NAME);
+        Path snapshot = dataDir.resolve(SNAPSHOT_NAME);
+        Path journalPath = dataDir.resolve(JOURNAL_NAME);
+        List<List<Journal.Op>> redo;
+        Journal journal;
+        try {
+            redo = Journal.read(journalPath);
+            if (!redo.isEmpty()) {
+                if (Files.exists(snapshot)) {
+                    // the last commit may have been cut short: the file is rebuilt, not trusted
+                    try (var leftovers = Files.list(dataDir)) {
+                        for (Path p : leftovers.toList()) {
+                            if (p.getFileName().toString().startsWith(FILE_NAME + ".wal.")) {
+                                Files.delete(p);
+                            }
+                        }
+                    }
+                    Files.copy(snapshot, file, StandardCopyOption.REPLACE_EXISTING);
+                    log.warn("event=store_rebuilt batches={} action=\"none: the store was not closed cleanly and was "
+                            + "rebuilt from its snapshot and journal\"", redo.size());
+                } else {
+                    log.error("event=store_snapshot_missing file={} action=\"the journal is replayed onto the store "
+                            + "file as it is; restore {} from a backup if the store was damaged\"", snapshot, snapshot);
+                }
+            }
+            journal = Journal.open(journalPath);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot recover the store in " + dataDir.toAbsolutePath()
+                    + " from its snapshot and journal: check the disk and permissions of BOT_DATA_DIR", e);
+        }
+        MapDbStore store;
         try {
             DB db = DBMaker.fileDB(file.toFile())
                     .fileMmapEnable()
@@ -109,11 +157,70 @@ public final class MapDbStore implements Store {
                     .cleanerHackEnable()
                     .transactionEnable()
                     .make();
-            return new MapDbStore(db);
+            store = new MapDbStore(db, file, journal);
         } catch (RuntimeException e) {
+            closeQuietly(journal);
             throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + e.getMessage()
                     + " (is another Budayang server using this BOT_DATA_DIR?)", e);
         }
+        try {
+            store.replay(redo);
+            if (!redo.isEmpty() || !Files.exists(snapshot) || journal.size() > 0) {
+                store.checkpoint(snapshot);
+            }
+        } catch (IOException | RuntimeException e) {
+            store.db.close();
+            closeQuietly(journal);
+            throw new IllegalStateException("cannot bring the store in " + dataDir.toAbsolutePath()
+                    + " up to date from its journal: " + e.getMessage() + "; check the disk of BOT_DATA_DIR", e);
+        }
+        store.writer.start();
+        return store;
+    }
+
+    private static void closeQuietly(Journal journal) {
+        try {
+            journal.close();
+        } catch (IOException ignored) {
+            // already failing
+        }
+    }
+
+    /** Applies journalled batches straight to the MapDB maps and commits them (before the writer starts). */
+    private void replay(List<List<Journal.Op>> batches) {
+        if (batches.isEmpty()) {
+            return;
+        }
+        for (List<Journal.Op> batch : batches) {
+            for (Journal.Op op : batch) {
+                tables.get(op.table()).apply(op.key(), op.value());
+            }
+        }
+        db.commit();
+    }
+
+    /**
+     * Copies the MapDB file, as of the last commit, over the snapshot (through a temporary file, forced, then renamed)
+     * and empties the journal: everything in it is now in the snapshot. Only between commits.
+     */
+    private void checkpoint(Path snapshot) throws IOException {
+        Path tmp = snapshot.resolveSibling(SNAPSHOT_NAME + ".tmp");
+        Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            c.force(true);
+        }
+        Files.move(tmp, snapshot, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(snapshot.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException e) {
+            // a directory cannot be forced on every file system; the rename is still atomic
+        }
+        journal.clear();
+    }
+
+    /** Records one write of the batch being applied, for the journal. */
+    void record(int table, Object key, byte[] value) {
+        pending.add(new Journal.Op(table, key, value));
     }
 
     @Override
@@ -204,12 +311,15 @@ public final class MapDbStore implements Store {
             Throwable commitError = null;
             long tB = System.nanoTime();
             try {
+                if (!pending.isEmpty()) {
+                    journal.append(pending);
+                }
                 db.commit();
                 if (log.isDebugEnabled()) {
                     log.debug("event=store_commit batch={} apply_us={} commit_us={}", batch.size(),
                             (tB - tA) / 1000, (System.nanoTime() - tB) / 1000);
                 }
-            } catch (RuntimeException | Error e) {
+            } catch (IOException | RuntimeException | Error e) {
                 commitError = e;
                 log.error("event=store_commit_failed batch={} error=\"{}\" action=\"messages in this batch were not "
                         + "acknowledged; WeChat will retry them; check disk space and BOT_DATA_DIR\"",
@@ -220,6 +330,10 @@ public final class MapDbStore implements Store {
                     // the store stays as it was at the last good commit
                 }
                 tables.forEach(MapTable::forget);
+            }
+            pending.clear();
+            if (commitError == null) {
+                checkpointIfLarge();
             }
             for (int i = 0; i < batch.size(); i++) {
                 complete(batch.get(i), results.get(i), commitError);
@@ -233,6 +347,18 @@ public final class MapDbStore implements Store {
     }
 
     private record Failure(Throwable error) {
+    }
+
+    private void checkpointIfLarge() {
+        try {
+            if (journal.size() > CHECKPOINT_BYTES) {
+                checkpoint(file.resolveSibling(SNAPSHOT_NAME));
+            }
+        } catch (IOException e) {
+            // the journal keeps growing and still holds every write: nothing is lost, the next try may succeed
+            log.error("event=store_checkpoint_failed error=\"{}\" action=\"check disk space in BOT_DATA_DIR; the "
+                    + "journal keeps every write meanwhile\"", e.toString());
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -268,6 +394,15 @@ public final class MapDbStore implements Store {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (!writer.isAlive()) {
+            try {
+                checkpoint(file.resolveSibling(SNAPSHOT_NAME));
+            } catch (IOException e) {
+                log.error("event=store_checkpoint_failed error=\"{}\" action=\"none: the journal is replayed at the "
+                        + "next start\"", e.toString());
+            }
+        }
+        closeQuietly(journal);
         db.close();
     }
 
@@ -278,14 +413,27 @@ public final class MapDbStore implements Store {
     private static final class MapTable<K, V> implements Table<K, V> {
         static final int CACHED = 20_000;
         private final MapDbStore store;
+        /** The table's number in the journal. */
+        private final int id;
         private final Map<K, byte[]> map;
         private final Class<V> type;
         private final Cache<K, V> cache = Caffeine.newBuilder().maximumSize(CACHED).build();
 
-        MapTable(MapDbStore store, Map<K, byte[]> map, Class<V> type) {
+        MapTable(MapDbStore store, int id, Map<K, byte[]> map, Class<V> type) {
             this.store = store;
+            this.id = id;
             this.map = map;
             this.type = type;
+        }
+
+        /** Replays one journalled write ({@code value} null: removed). */
+        @SuppressWarnings("unchecked")
+        void apply(Object key, byte[] value) {
+            if (value == null) {
+                map.remove((K) key);
+            } else {
+                map.put((K) key, value);
+            }
         }
 
         @Override
@@ -306,7 +454,9 @@ public final class MapDbStore implements Store {
         @Override
         public void put(K key, V value) {
             store.checkWriter();
-            map.put(key, Json.bytes(value));
+            byte[] bytes = Json.bytes(value);
+            map.put(key, bytes);
+            store.record(id, key, bytes);
             cache.put(key, value);
         }
 
@@ -314,6 +464,7 @@ public final class MapDbStore implements Store {
         public void remove(K key) {
             store.checkWriter();
             map.remove(key);
+            store.record(id, key, null);
             cache.invalidate(key);
         }
 
@@ -337,6 +488,7 @@ public final class MapDbStore implements Store {
             }
             for (K k : doomed) {
                 map.remove(k);
+                store.record(id, k, null);
                 cache.invalidate(k);
             }
             return doomed.size();

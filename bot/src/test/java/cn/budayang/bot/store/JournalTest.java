@@ -1,0 +1,68 @@
+package cn.budayang.bot.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JournalTest {
+
+    @TempDir
+    Path dir;
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void batchesComeBackInOrderWithTheirKeysAndValues() throws Exception {
+        Path path = dir.resolve("j");
+        try (Journal j = Journal.open(path)) {
+            j.append(List.of(new Journal.Op(0, 1001L, utf8("{\"id\":\"1001\"}")), new Journal.Op(1, "oAbc", utf8("{}"))));
+            j.append(List.of(new Journal.Op(3, 7L, null), new Journal.Op(4, "绑定码", utf8("dep-004"))));
+        }
+        List<List<Journal.Op>> batches = Journal.read(path);
+        assertEquals(2, batches.size());
+        assertEquals(1001L, batches.get(0).get(0).key());
+        assertArrayEquals(utf8("{\"id\":\"1001\"}"), batches.get(0).get(0).value());
+        assertEquals("oAbc", batches.get(0).get(1).key());
+        assertEquals(3, batches.get(1).get(0).table());
+        assertNull(batches.get(1).get(0).value(), "a removal has no value");
+        assertEquals("绑定码", batches.get(1).get(1).key());
+    }
+
+    @Test
+    void aBatchCutShortOrDamagedEndsTheJournalAndLaterAppendsFollowACleanEnd() throws Exception {
+        Path path = dir.resolve("j");
+        try (Journal j = Journal.open(path)) {
+            j.append(List.of(new Journal.Op(1, "a", utf8("1"))));
+            j.append(List.of(new Journal.Op(1, "b", utf8("2"))));
+        }
+        byte[] whole = Files.readAllBytes(path);
+        // cut in the middle of the second batch: the first one survives
+        Files.write(path, java.util.Arrays.copyOf(whole, whole.length - 3));
+        assertEquals(1, Journal.read(path).size());
+        // a flipped byte in the first batch: its checksum fails, nothing after it is trusted
+        byte[] damaged = whole.clone();
+        damaged[10] ^= 0x40;
+        Files.write(path, damaged);
+        assertEquals(0, Journal.read(path).size());
+        // cleared, the journal takes new batches from its start
+        Files.write(path, whole);
+        try (Journal j = Journal.open(path)) {
+            j.clear();
+            j.append(List.of(new Journal.Op(1, "c", utf8("3"))));
+        }
+        assertEquals("c", Journal.read(path).get(0).get(0).key());
+        assertEquals(0, Journal.read(dir.resolve("missing")).size());
+        Files.write(path, new byte[] {0, 0, 0}, StandardOpenOption.APPEND);
+        assertEquals(1, Journal.read(path).size(), "a few stray bytes at the end are a cut batch");
+    }
+}

@@ -31,11 +31,9 @@ final class Journal implements AutoCloseable {
     record Op(int table, Object key, byte[] value) {
     }
 
-    private final Path path;
     private final FileChannel channel;
 
-    private Journal(Path path, FileChannel channel) {
-        this.path = path;
+    private Journal(FileChannel channel) {
         this.channel = channel;
     }
 
@@ -44,7 +42,7 @@ final class Journal implements AutoCloseable {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ);
         ch.position(ch.size());
-        return new Journal(path, ch);
+        return new Journal(ch);
     }
 
     /** Appends one batch and forces it to disk. */
@@ -82,10 +80,6 @@ final class Journal implements AutoCloseable {
     @Override
     public void close() throws IOException {
         channel.close();
-    }
-
-    Path path() {
-        return path;
     }
 
     /** The complete batches of the journal at {@code path}, oldest first (none when the file is missing). */

@@ -43,9 +43,9 @@ import java.util.function.Predicate;
  * webhook answers WeChat, and a commit serves a whole batch (MapDB's commit costs milliseconds whatever its size).
  * Values are stored as JSON bytes with an explicit serializer, never MapDB's default Java serialization.
  *
- * <p>Before each commit the batch's writes are appended to a {@link Journal} and forced to disk; after a clean open
- * and whenever the journal passes {@value #CHECKPOINT_BYTES} bytes, the MapDB file is copied (the snapshot, taken
- * between commits) and the journal emptied. MapDB cannot recover a commit that a crash cut short (see
+ * <p>Before each commit the batch's writes are appended to a {@link Journal} and forced to disk; at open (unless the
+ * journal is already empty), at close and whenever the journal passes {@value #CHECKPOINT_BYTES} bytes, the MapDB
+ * file is copied (the snapshot, taken between commits) and the journal emptied. MapDB cannot recover a commit that a crash cut short (see
  * {@link Journal}), so after a crash the file is rebuilt from the snapshot and the journal's batches: a write that was
  * acknowledged is in the journal, whatever the crash did to the MapDB file.
  */
@@ -101,7 +101,13 @@ public final class MapDbStore implements Store {
                 .createOrOpen(), String.class);
         this.ticketDeliveries = new MapTable<>(this, 5, db.treeMap("ticketDeliveries", Serializer.LONG,
                 Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen(), long[].class);
+        // a table's number is its place in this list and in the journal's records: append new tables, never renumber
         this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries);
+        for (int i = 0; i < tables.size(); i++) {
+            if (tables.get(i).id != i) {
+                throw new IllegalStateException("store table " + i + " is numbered " + tables.get(i).id);
+            }
+        }
         db.commit();
         this.writer = new Thread(this::run, "store-writer");
         this.writer.setDaemon(true);
@@ -314,6 +320,8 @@ public final class MapDbStore implements Store {
                 if (!pending.isEmpty()) {
                     journal.append(pending);
                 }
+                // should the commit fail now, the journal holds a batch MapDB does not (none of it was acknowledged):
+                // a rebuild after a later crash would apply it too, at worst a duplicate of WeChat's retry, never a loss
                 db.commit();
                 if (log.isDebugEnabled()) {
                     log.debug("event=store_commit batch={} apply_us={} commit_us={}", batch.size(),

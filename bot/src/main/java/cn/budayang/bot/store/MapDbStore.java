@@ -415,8 +415,9 @@ public final class MapDbStore implements Store {
     }
 
     /**
-     * A MapDB map of JSON values with a cache of decoded values in front: the writer thread is the only writer, so
-     * the cache is written through and never stale; after a failed commit it is dropped.
+     * A MapDB map of JSON values with a cache of decoded values in front: the writer thread is the only writer and
+     * updates the map, then the cache; readers load missing values through the cache, atomically per key, so a value
+     * read before a write never lands in the cache after it. After a failed commit the cache is dropped.
      */
     private static final class MapTable<K, V> implements Table<K, V> {
         static final int CACHED = 20_000;
@@ -446,17 +447,12 @@ public final class MapDbStore implements Store {
 
         @Override
         public Optional<V> get(K key) {
-            V cached = cache.getIfPresent(key);
-            if (cached != null) {
-                return Optional.of(cached);
-            }
-            byte[] b = map.get(key);
-            if (b == null) {
-                return Optional.empty();
-            }
-            V v = Json.read(b, type);
-            cache.put(key, v);
-            return Optional.of(v);
+            // loaded through the cache, atomically per key: a reader that read the map before the writer's put must
+            // not put its older value into the cache after the writer's (the writer updates the map, then the cache)
+            return Optional.ofNullable(cache.get(key, k -> {
+                byte[] b = map.get(k);
+                return b == null ? null : Json.read(b, type);
+            }));
         }
 
         @Override

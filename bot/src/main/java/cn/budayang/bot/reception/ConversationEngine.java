@@ -493,9 +493,7 @@ public final class ConversationEngine {
         if (route == null || route.outcome() != RouteDecision.Outcome.NONE) {
             return false;
         }
-        List<String> m = route.matchedTerms();
-        if (m.contains(QuestionAnalyzer.CHAT) || m.contains(QuestionAnalyzer.SPAM) || m.contains(QuestionAnalyzer.GOOD)
-                || route.reason().startsWith("spam")) {
+        if (route.matchedTerms().contains(QuestionAnalyzer.CHAT) || spam(route) || goodNews(route)) {
             return false;
         }
         return QuestionAnalyzer.chineseCharacters(text) >= MATTER_MIN_CHARS;

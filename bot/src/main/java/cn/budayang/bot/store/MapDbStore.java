@@ -171,8 +171,9 @@ public final class MapDbStore implements Store {
         }
         try {
             store.replay(redo);
-            if (!redo.isEmpty() || !Files.exists(snapshot) || journal.size() > 0) {
-                store.checkpoint(snapshot);
+            // a journal with anything in it (replayed batches, or a batch cut short) is folded into a new snapshot
+            if (journal.size() > 0 || !Files.exists(snapshot)) {
+                store.checkpoint();
             }
         } catch (IOException | RuntimeException e) {
             store.db.close();
@@ -209,8 +210,9 @@ public final class MapDbStore implements Store {
      * Copies the MapDB file, as of the last commit, over the snapshot (through a temporary file, forced, then renamed)
      * and empties the journal: everything in it is now in the snapshot. Only between commits.
      */
-    private void checkpoint(Path snapshot) throws IOException {
-        Path tmp = snapshot.resolveSibling(SNAPSHOT_NAME + ".tmp");
+    private void checkpoint() throws IOException {
+        Path snapshot = file.resolveSibling(SNAPSHOT_NAME);
+        Path tmp = file.resolveSibling(SNAPSHOT_NAME + ".tmp");
         Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             c.force(true);
@@ -360,7 +362,7 @@ public final class MapDbStore implements Store {
     private void checkpointIfLarge() {
         try {
             if (journal.size() > CHECKPOINT_BYTES) {
-                checkpoint(file.resolveSibling(SNAPSHOT_NAME));
+                checkpoint();
             }
         } catch (IOException e) {
             // the journal keeps growing and still holds every write: nothing is lost, the next try may succeed
@@ -404,7 +406,7 @@ public final class MapDbStore implements Store {
         }
         if (!writer.isAlive()) {
             try {
-                checkpoint(file.resolveSibling(SNAPSHOT_NAME));
+                checkpoint();
             } catch (IOException e) {
                 log.error("event=store_checkpoint_failed error=\"{}\" action=\"none: the journal is replayed at the "
                         + "next start\"", e.toString());

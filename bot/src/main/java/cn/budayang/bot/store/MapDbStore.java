@@ -34,20 +34,23 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
- * The {@link Store} on one MapDB file ({@code budayang.db} in the data directory), memory-mapped, with transactions.
+ * The {@link Store} on one MapDB file ({@code budayang.db} in the data directory), memory-mapped, with a redo
+ * journal of its own in front.
  *
  * <p>One writer thread owns every write. It takes all calls waiting in its queue (up to {@value #MAX_BATCH}), runs
- * them one after another, commits once, and only then completes their futures: a message is durable before the
- * webhook answers WeChat, and a commit serves a whole batch (MapDB's commit costs milliseconds whatever its size).
- * Values are stored as JSON bytes with an explicit serializer, never MapDB's default Java serialization.
+ * them one after another, appends their writes to the {@link Journal} as one batch and forces it to disk, and only
+ * then completes their futures: a message is durable before the webhook answers WeChat, and one forced write serves a
+ * whole batch. Values are stored as JSON bytes with an explicit serializer, never MapDB's default Java serialization.
  *
- * <p>Before each commit the batch's writes are appended to a {@link Journal} and forced to disk; at open (unless the
- * journal is already empty), at close and whenever the journal passes {@value #CHECKPOINT_BYTES} bytes, the MapDB
- * file is copied (the snapshot, taken between commits) and the journal emptied. MapDB cannot recover a commit that a crash cut short (see
- * {@link Journal}), so after a crash the file is rebuilt from the snapshot and the journal's batches: a write that was
- * acknowledged is in the journal, whatever the crash did to the MapDB file.
+ * <p>The journal is what makes a batch durable and atomic, so MapDB runs without transactions and without syncing its
+ * file: its writes go straight into the memory-mapped file, and a batch the journal refused is undone from the previous
+ * values the writes returned. The MapDB file is trusted only after a clean close. At open, at close and whenever the
+ * journal passes {@value #CHECKPOINT_BYTES} bytes, the file is copied between two batches (the snapshot) and the
+ * journal emptied; while the server runs, the journal always holds at least an empty marker batch, so a journal with
+ * batches in it at open means the last run did not close: the file is rebuilt from the snapshot and the journal.
  */
 public final class MapDbStore implements Store {
 
@@ -64,6 +67,8 @@ public final class MapDbStore implements Store {
     private final Journal journal;
     /** The writes of the batch being applied, journalled before its commit (writer thread only). */
     private final List<Journal.Op> pending = new ArrayList<>();
+    /** The value each write of {@link #pending} replaced (null: none), to undo a batch the journal refused. */
+    private final List<byte[]> previous = new ArrayList<>();
     private final Thread writer;
     private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
     /** Sequences live in memory, seeded at open from the largest key stored: no store write per number. */
@@ -78,6 +83,8 @@ public final class MapDbStore implements Store {
     private final MapTable<Long, long[]> ticketDeliveries;
     private final List<MapTable<?, ?>> tables;
     private volatile boolean closed;
+    /** Set when a batch could not be undone: the maps may hold writes that were never journalled. */
+    private volatile Throwable broken;
 
     private record Job<R>(Function<Store, R> work, CompletableFuture<R> future) {
     }
@@ -119,6 +126,11 @@ public final class MapDbStore implements Store {
      * @throws UncheckedIOException when the directory cannot be created or the file cannot be opened, with the path
      */
     public static MapDbStore open(Path dataDir) {
+        return open(dataDir, UnaryOperator.identity());
+    }
+
+    /** {@link #open(Path)} with the journal passed through {@code journalWrapper} (tests: a disk that fails). */
+    static MapDbStore open(Path dataDir, UnaryOperator<Journal> journalWrapper) {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -150,18 +162,19 @@ public final class MapDbStore implements Store {
                             + "file as it is; restore {} from a backup if the store was damaged\"", snapshot, snapshot);
                 }
             }
-            journal = Journal.open(journalPath);
+            journal = journalWrapper.apply(Journal.open(journalPath));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot recover the store in " + dataDir.toAbsolutePath()
                     + " from its snapshot and journal: check the disk and permissions of BOT_DATA_DIR", e);
         }
         MapDbStore store;
         try {
+            // no MapDB transactions and no sync of its file: the journal makes batches durable and atomic
             DB db = DBMaker.fileDB(file.toFile())
                     .fileMmapEnable()
                     .fileMmapPreclearDisable()
                     .cleanerHackEnable()
-                    .transactionEnable()
+                    .fileSyncDisable()
                     .make();
             store = new MapDbStore(db, file, journal);
         } catch (RuntimeException e) {
@@ -173,8 +186,10 @@ public final class MapDbStore implements Store {
             store.replay(redo);
             // a journal with anything in it (replayed batches, or a batch cut short) is folded into a new snapshot
             if (journal.size() > 0 || !Files.exists(snapshot)) {
-                store.checkpoint();
+                store.checkpoint(false);
             }
+            // from here on the file changes in place: the marker says so to the next open, should this run not close
+            journal.append(List.of());
         } catch (IOException | RuntimeException e) {
             store.db.close();
             closeQuietly(journal);
@@ -208,11 +223,18 @@ public final class MapDbStore implements Store {
 
     /**
      * Copies the MapDB file, as of the last commit, over the snapshot (through a temporary file, forced, then renamed)
-     * and empties the journal: everything in it is now in the snapshot. Only between commits.
+     * and empties the journal: everything in it is now in the snapshot. Only between commits. At close
+     * ({@code closing}) the MapDB file itself is forced too: the next open trusts it.
      */
-    private void checkpoint() throws IOException {
+    private void checkpoint(boolean closing) throws IOException {
         Path snapshot = file.resolveSibling(SNAPSHOT_NAME);
         Path tmp = file.resolveSibling(SNAPSHOT_NAME + ".tmp");
+        db.commit();
+        if (closing) {
+            try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                c.force(true);
+            }
+        }
         Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             c.force(true);
@@ -226,9 +248,30 @@ public final class MapDbStore implements Store {
         journal.clear();
     }
 
-    /** Records one write of the batch being applied, for the journal. */
-    void record(int table, Object key, byte[] value) {
+    /** Records one write of the batch being applied, for the journal, and the value it replaced. */
+    void record(int table, Object key, byte[] value, byte[] replaced) {
         pending.add(new Journal.Op(table, key, value));
+        previous.add(replaced);
+    }
+
+    /**
+     * Undoes the writes of the batch being applied, newest first, after the journal refused it: the maps hold what
+     * they held before the batch. Should MapDB fail here too, the store refuses every later write; the next start
+     * rebuilds the file from the snapshot and the journal, which never held this batch.
+     */
+    private void undo() {
+        try {
+            for (int i = pending.size() - 1; i >= 0; i--) {
+                Journal.Op op = pending.get(i);
+                tables.get(op.table()).apply(op.key(), previous.get(i));
+            }
+            db.commit();
+        } catch (RuntimeException | Error e) {
+            broken = e;
+            log.error("event=store_undo_failed error=\"{}\" action=\"restart the server: the store is rebuilt from its "
+                    + "snapshot and journal; every acknowledged message is in them\"", e.toString());
+        }
+        tables.forEach(MapTable::forget);
     }
 
     @Override
@@ -287,6 +330,11 @@ public final class MapDbStore implements Store {
             f.completeExceptionally(new RejectedExecutionException("store is closed"));
             return f;
         }
+        if (broken != null) {
+            f.completeExceptionally(new IllegalStateException("the store could not undo a batch its journal refused ("
+                    + broken + "); restart the server to rebuild it from its snapshot and journal", broken));
+            return f;
+        }
         queue.add(new Job<>(work, f));
         return f;
     }
@@ -320,11 +368,9 @@ public final class MapDbStore implements Store {
             long tB = System.nanoTime();
             try {
                 if (!pending.isEmpty()) {
+                    // the commit point: once forced, the batch survives any crash (the file is rebuilt from here)
                     journal.append(pending);
                 }
-                // should the commit fail now, the journal holds a batch MapDB does not (none of it was acknowledged):
-                // a rebuild after a later crash would apply it too, at worst a duplicate of WeChat's retry, never a loss
-                db.commit();
                 if (log.isDebugEnabled()) {
                     log.debug("event=store_commit batch={} apply_us={} commit_us={}", batch.size(),
                             (tB - tA) / 1000, (System.nanoTime() - tB) / 1000);
@@ -334,14 +380,10 @@ public final class MapDbStore implements Store {
                 log.error("event=store_commit_failed batch={} error=\"{}\" action=\"messages in this batch were not "
                         + "acknowledged; WeChat will retry them; check disk space and BOT_DATA_DIR\"",
                         batch.size(), e.toString());
-                try {
-                    db.rollback();
-                } catch (RuntimeException ignored) {
-                    // the store stays as it was at the last good commit
-                }
-                tables.forEach(MapTable::forget);
+                undo();
             }
             pending.clear();
+            previous.clear();
             if (commitError == null) {
                 checkpointIfLarge();
             }
@@ -362,7 +404,8 @@ public final class MapDbStore implements Store {
     private void checkpointIfLarge() {
         try {
             if (journal.size() > CHECKPOINT_BYTES) {
-                checkpoint();
+                checkpoint(false);
+                journal.append(List.of());
             }
         } catch (IOException e) {
             // the journal keeps growing and still holds every write: nothing is lost, the next try may succeed
@@ -404,9 +447,9 @@ public final class MapDbStore implements Store {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!writer.isAlive()) {
+        if (!writer.isAlive() && broken == null) {
             try {
-                checkpoint();
+                checkpoint(true);
             } catch (IOException e) {
                 log.error("event=store_checkpoint_failed error=\"{}\" action=\"none: the journal is replayed at the "
                         + "next start\"", e.toString());
@@ -437,7 +480,7 @@ public final class MapDbStore implements Store {
             this.type = type;
         }
 
-        /** Replays one journalled write ({@code value} null: removed). */
+        /** Replays or undoes one write ({@code value} null: removed). */
         @SuppressWarnings("unchecked")
         void apply(Object key, byte[] value) {
             if (value == null) {
@@ -461,16 +504,14 @@ public final class MapDbStore implements Store {
         public void put(K key, V value) {
             store.checkWriter();
             byte[] bytes = Json.bytes(value);
-            map.put(key, bytes);
-            store.record(id, key, bytes);
+            store.record(id, key, bytes, map.put(key, bytes));
             cache.put(key, value);
         }
 
         @Override
         public void remove(K key) {
             store.checkWriter();
-            map.remove(key);
-            store.record(id, key, null);
+            store.record(id, key, null, map.remove(key));
             cache.invalidate(key);
         }
 
@@ -493,8 +534,7 @@ public final class MapDbStore implements Store {
                 }
             }
             for (K k : doomed) {
-                map.remove(k);
-                store.record(id, k, null);
+                store.record(id, k, null, map.remove(k));
                 cache.invalidate(k);
             }
             return doomed.size();

@@ -2,12 +2,21 @@ package cn.budayang.bot.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.anyList;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.spy;
 
 import cn.budayang.bot.reception.Conversation;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,7 +64,87 @@ class MapDbStoreRecoveryTest {
                 assertEquals(i == 7 ? null : "dep-" + i, store.deputyBindings().get("code-" + i).orElse(null));
                 assertEquals("问题 " + i, store.conversations().get("o" + i).orElseThrow().lastAnswered());
             }
-            assertEquals(0, Files.size(crashed.resolve(MapDbStore.JOURNAL_NAME)), "folded into a new snapshot");
+            assertEquals(List.of(List.of()), Journal.read(crashed.resolve(MapDbStore.JOURNAL_NAME)),
+                    "folded into a new snapshot: the journal holds only the marker of a running store");
+        }
+    }
+
+    @Test
+    void aStoreThatDidNotCloseIsRebuiltEvenWithNoBatchJournalledSinceItsSnapshot() throws Exception {
+        try (MapDbStore store = MapDbStore.open(live)) {
+            store.write(s -> {
+                s.deputyBindings().put("code", "dep-1");
+                return null;
+            }).join();
+        }
+        // reopened, then "killed" before its first batch reached the journal: only the open's marker is there, and
+        // MapDB may have written into its file in place already
+        try (MapDbStore store = MapDbStore.open(live)) {
+            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
+                Files.copy(live.resolve(name), crashed.resolve(name));
+            }
+        }
+        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
+        byte[] noise = new byte[db.length - 4096];
+        new Random(5).nextBytes(noise);
+        System.arraycopy(noise, 0, db, 4096, noise.length);
+        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+
+        try (MapDbStore store = MapDbStore.open(crashed)) {
+            assertEquals("dep-1", store.deputyBindings().get("code").orElseThrow());
+        }
+    }
+
+    @Test
+    void aBatchTheJournalRefusesIsUndoneAndNotAcknowledged() throws Exception {
+        AtomicBoolean diskFull = new AtomicBoolean();
+        try (MapDbStore store = MapDbStore.open(live, journal -> {
+            Journal failing = spy(journal);
+            try {
+                doAnswer(call -> {
+                    if (diskFull.get()) {
+                        throw new IOException("No space left on device");
+                    }
+                    return call.callRealMethod();
+                }).when(failing).append(anyList());
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+            return failing;
+        })) {
+            store.write(s -> {
+                s.deputyBindings().put("kept", "dep-1");
+                s.deputyBindings().put("changed", "dep-2");
+                s.deputyBindings().put("removed", "dep-3");
+                return null;
+            }).join();
+
+            diskFull.set(true);
+            CompletableFuture<Object> refused = store.write(s -> {
+                s.deputyBindings().put("changed", "dep-20");
+                s.deputyBindings().put("changed", "dep-21");
+                s.deputyBindings().remove("removed");
+                s.deputyBindings().put("new", "dep-4");
+                return "done";
+            });
+            ExecutionException e = assertThrows(ExecutionException.class, refused::get);
+            assertEquals("No space left on device", e.getCause().getMessage());
+            assertEquals("dep-2", store.deputyBindings().get("changed").orElseThrow());
+            assertEquals("dep-3", store.deputyBindings().get("removed").orElseThrow());
+            assertTrue(store.deputyBindings().get("new").isEmpty());
+            assertEquals(3, store.deputyBindings().size());
+
+            diskFull.set(false);
+            store.write(s -> {
+                s.deputyBindings().put("new", "dep-5");
+                return null;
+            }).join();
+        }
+        try (MapDbStore store = MapDbStore.open(live)) {
+            assertEquals("dep-1", store.deputyBindings().get("kept").orElseThrow());
+            assertEquals("dep-2", store.deputyBindings().get("changed").orElseThrow());
+            assertEquals("dep-3", store.deputyBindings().get("removed").orElseThrow());
+            assertEquals("dep-5", store.deputyBindings().get("new").orElseThrow());
         }
     }
 

@@ -5,7 +5,6 @@ import cn.budayang.bot.ticket.Ticket.TicketMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -128,17 +127,24 @@ public record Conversation(
     }
 
     public Conversation withForwarded(String ticketId, boolean add) {
-        LinkedHashSet<String> f = new LinkedHashSet<>(forwarded);
+        int at = forwarded.indexOf(ticketId);
+        if (add ? at >= 0 : at < 0) {
+            return this;
+        }
+        List<String> f;
         if (add) {
+            // the oldest fall off the front (the list is kept as a plain array: a busy deputy's is full, and this runs
+            // once per forward)
+            int from = Math.max(0, forwarded.size() + 1 - MAX_FORWARDED);
+            f = new ArrayList<>(forwarded.size() + 1 - from);
+            f.addAll(forwarded.subList(from, forwarded.size()));
             f.add(ticketId);
-            while (f.size() > MAX_FORWARDED) {
-                f.remove(f.iterator().next());
-            }
         } else {
-            f.remove(ticketId);
+            f = new ArrayList<>(forwarded);
+            f.remove(at);
         }
         return new Conversation(openId, stationId, areaGroupId, deputyId, openTicketId, ratingTicketId, lastInboundAt,
-                subscribed, ticketIds, List.copyOf(f), pending, lastAnswered, choices);
+                subscribed, ticketIds, f, pending, lastAnswered, choices);
     }
 
     public Conversation withLastAnswered(String question) {

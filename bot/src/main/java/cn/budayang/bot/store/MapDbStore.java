@@ -48,9 +48,11 @@ import java.util.function.UnaryOperator;
  * <p>The journal is what makes a batch durable and atomic, so MapDB runs without transactions and without syncing its
  * file: its writes go straight into the memory-mapped file, and a batch the journal refused is undone from the previous
  * values the writes returned. The MapDB file is trusted only after a clean close. At open, at close and whenever the
- * journal passes {@value #CHECKPOINT_BYTES} bytes, the file is copied between two batches (the snapshot) and the
- * journal emptied; while the server runs, the journal always holds at least an empty marker batch, so a journal with
- * batches in it at open means the last run did not close: the file is rebuilt from the snapshot and the journal.
+ * journal grows past half the size of the MapDB file (and at least {@value #CHECKPOINT_BYTES} bytes), the file is
+ * copied between two batches (the snapshot) and the journal emptied: a copy costs the file's size, so at most two bytes
+ * are copied per byte journalled, and a restart after a crash replays at most half a file's worth of journal. While
+ * the server runs, the journal always holds at least an empty marker batch, so a journal with batches in it at open
+ * means the last run did not close: the file is rebuilt from the snapshot and the journal.
  */
 public final class MapDbStore implements Store {
 
@@ -59,10 +61,12 @@ public final class MapDbStore implements Store {
     public static final String FILE_NAME = "budayang.db";
     static final String SNAPSHOT_NAME = FILE_NAME + ".snapshot";
     static final String JOURNAL_NAME = "budayang.journal";
-    /** The journal is folded into a new snapshot when it grows past this size. */
+    /** The journal is folded into a new snapshot when it grows past this size and past half the MapDB file's. */
     static final long CHECKPOINT_BYTES = 64L << 20;
 
     private final DB db;
+    /** {@link #CHECKPOINT_BYTES}, or less in tests. */
+    private final long checkpointBytes;
     private final Path file;
     private final Journal journal;
     /** The writes of the batch being applied, journalled before its commit (writer thread only). */
@@ -89,8 +93,9 @@ public final class MapDbStore implements Store {
     private record Job<R>(Function<Store, R> work, CompletableFuture<R> future) {
     }
 
-    private MapDbStore(DB db, Path file, Journal journal) {
+    private MapDbStore(DB db, Path file, Journal journal, long checkpointBytes) {
         this.db = db;
+        this.checkpointBytes = checkpointBytes;
         this.file = file;
         this.journal = journal;
         // values (JSON of a few KB) outside the B-tree nodes: otherwise every put rewrites a whole leaf of values
@@ -126,11 +131,14 @@ public final class MapDbStore implements Store {
      * @throws UncheckedIOException when the directory cannot be created or the file cannot be opened, with the path
      */
     public static MapDbStore open(Path dataDir) {
-        return open(dataDir, UnaryOperator.identity());
+        return open(dataDir, UnaryOperator.identity(), CHECKPOINT_BYTES);
     }
 
-    /** {@link #open(Path)} with the journal passed through {@code journalWrapper} (tests: a disk that fails). */
-    static MapDbStore open(Path dataDir, UnaryOperator<Journal> journalWrapper) {
+    /**
+     * {@link #open(Path)} for tests: the journal passed through {@code journalWrapper} (a disk that fails), and the
+     * least journal size that calls for a checkpoint.
+     */
+    static MapDbStore open(Path dataDir, UnaryOperator<Journal> journalWrapper, long checkpointBytes) {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -176,7 +184,7 @@ public final class MapDbStore implements Store {
                     .cleanerHackEnable()
                     .fileSyncDisable()
                     .make();
-            store = new MapDbStore(db, file, journal);
+            store = new MapDbStore(db, file, journal, checkpointBytes);
         } catch (RuntimeException e) {
             closeQuietly(journal);
             throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + e.getMessage()
@@ -403,7 +411,8 @@ public final class MapDbStore implements Store {
 
     private void checkpointIfLarge() {
         try {
-            if (journal.size() > CHECKPOINT_BYTES) {
+            long size = journal.size();
+            if (size > checkpointBytes && size > Files.size(file) / 2) {
                 checkpoint(false);
                 journal.append(List.of());
             }

@@ -17,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,6 +97,39 @@ class MapDbStoreRecoveryTest {
     }
 
     @Test
+    void aCheckpointWhileRunningFoldsTheJournalIntoTheSnapshotAndACrashAfterItLosesNothing() throws Exception {
+        String text = "问".repeat(2000);
+        long written = 0;
+        try (MapDbStore store = MapDbStore.open(live, UnaryOperator.identity(), 0)) {
+            for (int i = 0; i < 2000; i++) {
+                int n = i;
+                store.write(s -> {
+                    s.conversations().put("o" + n, Conversation.fresh("o" + n).withLastAnswered(n + text));
+                    return null;
+                }).join();
+                written += text.length() * 3L;
+            }
+            long journal = Files.size(live.resolve(MapDbStore.JOURNAL_NAME));
+            assertTrue(journal < written / 2, "the journal (" + journal + " bytes) was folded into the snapshot "
+                    + "while " + written + " bytes were written");
+            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
+                Files.copy(live.resolve(name), crashed.resolve(name));
+            }
+        }
+        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
+        byte[] noise = new byte[db.length - 4096];
+        new Random(3).nextBytes(noise);
+        System.arraycopy(noise, 0, db, 4096, noise.length);
+        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+
+        try (MapDbStore store = MapDbStore.open(crashed)) {
+            for (int i = 0; i < 2000; i++) {
+                assertEquals(i + text, store.conversations().get("o" + i).orElseThrow().lastAnswered());
+            }
+        }
+    }
+
+    @Test
     void aBatchTheJournalRefusesIsUndoneAndNotAcknowledged() throws Exception {
         AtomicBoolean diskFull = new AtomicBoolean();
         try (MapDbStore store = MapDbStore.open(live, journal -> {
@@ -111,7 +145,7 @@ class MapDbStoreRecoveryTest {
                 throw new AssertionError(e);
             }
             return failing;
-        })) {
+        }, MapDbStore.CHECKPOINT_BYTES)) {
             store.write(s -> {
                 s.deputyBindings().put("kept", "dep-1");
                 s.deputyBindings().put("changed", "dep-2");

@@ -13,12 +13,13 @@ import java.util.zip.CRC32;
 
 /**
  * The store's redo journal: every batch of writes, as table, key and value bytes, appended and forced to disk before
- * MapDB commits it.
+ * the batch is acknowledged. It is the store's commit point.
  *
- * <p>MapDB 3.1's transactions roll back, but do not recover a commit cut short: its write-ahead log is never replayed
- * when the file is opened, and the index of records is written straight into the file during the commit. A process
- * killed in that window leaves records pointing at other records' bytes. The journal, with a copy of the MapDB file
- * taken after a commit (the snapshot), is what {@link MapDbStore} rebuilds the file from after such a crash.
+ * <p>MapDB 3.1 cannot be trusted after a crash on its own: its transactions roll back, but do not recover a commit cut
+ * short (its write-ahead log is never replayed when the file is opened, and the index of records is written straight
+ * into the file during the commit), and without transactions its file is changed in place. The journal, with a copy
+ * of the MapDB file taken between batches (the snapshot), is what {@link MapDbStore} rebuilds the file from after a
+ * crash. An empty batch is a marker: the store was running.
  *
  * <p>A record is {@code [int length][int crc32][batch]}; a batch is {@code [int ops]} then per op {@code [byte table]
  * [byte kind: 0 put, 1 remove][key][int length, bytes: put only]}, a key {@code ['L', long]} or {@code ['S', int
@@ -32,8 +33,10 @@ final class Journal implements AutoCloseable {
     }
 
     private final FileChannel channel;
+    /** A failed write that could not be cut back: anything appended after it would be unreadable. */
+    private IOException stuck;
 
-    private Journal(FileChannel channel) {
+    Journal(FileChannel channel) {
         this.channel = channel;
     }
 
@@ -45,8 +48,12 @@ final class Journal implements AutoCloseable {
         return new Journal(ch);
     }
 
-    /** Appends one batch and forces it to disk. */
+    /** Appends one batch and forces it to disk; after a failure nothing of the batch stays in the journal. */
     void append(List<Op> ops) throws IOException {
+        if (stuck != null) {
+            throw new IOException("the journal holds part of a batch it could not remove (" + stuck.getMessage()
+                    + "); restart the server once the disk is writable", stuck);
+        }
         ByteBuffer batch = encode(ops);
         CRC32 crc = new CRC32();
         crc.update(batch.duplicate());
@@ -58,9 +65,14 @@ final class Journal implements AutoCloseable {
             }
             channel.force(false);
         } catch (IOException e) {
-            // a batch half written must not stay in front of the next one
-            channel.truncate(start);
-            channel.position(start);
+            // a batch half written must not stay in front of the next one: reading stops at it
+            try {
+                channel.truncate(start);
+                channel.position(start);
+            } catch (IOException cut) {
+                e.addSuppressed(cut);
+                stuck = e;
+            }
             throw e;
         }
     }

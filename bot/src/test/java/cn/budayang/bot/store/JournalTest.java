@@ -3,7 +3,17 @@ package cn.budayang.bot.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,5 +74,43 @@ class JournalTest {
         assertEquals(0, Journal.read(dir.resolve("missing")).size());
         Files.write(path, new byte[] {0, 0, 0}, StandardOpenOption.APPEND);
         assertEquals(1, Journal.read(path).size(), "a few stray bytes at the end are a cut batch");
+    }
+
+    @Test
+    void aFailedWriteThatCannotBeCutBackStopsEveryLaterAppend() throws Exception {
+        FileChannel disk = mock(FileChannel.class);
+        when(disk.position()).thenReturn(100L);
+        when(disk.write(any(ByteBuffer[].class))).thenThrow(new IOException("No space left on device"));
+        when(disk.truncate(100L)).thenThrow(new IOException("Input/output error"));
+        Journal journal = new Journal(disk);
+        List<Journal.Op> batch = List.of(new Journal.Op(4, "code", utf8("dep-1")));
+
+        IOException first = assertThrows(IOException.class, () -> journal.append(batch));
+        assertEquals("No space left on device", first.getMessage());
+        IOException later = assertThrows(IOException.class, () -> journal.append(batch));
+        assertTrue(later.getMessage().contains("restart the server"), later.getMessage());
+        verify(disk, times(1)).write(any(ByteBuffer[].class));
+    }
+
+    @Test
+    void aFailedWriteThatIsCutBackLeavesTheJournalUsable() throws Exception {
+        FileChannel disk = mock(FileChannel.class);
+        when(disk.position()).thenReturn(100L);
+        when(disk.write(any(ByteBuffer[].class))).thenThrow(new IOException("No space left on device"))
+                .thenAnswer(call -> {
+                    long n = 0;
+                    for (ByteBuffer b : call.getArgument(0, ByteBuffer[].class)) {
+                        n += b.remaining();
+                        b.position(b.limit());
+                    }
+                    return n;
+                });
+        Journal journal = new Journal(disk);
+        List<Journal.Op> batch = List.of(new Journal.Op(4, "code", utf8("dep-1")));
+
+        assertThrows(IOException.class, () -> journal.append(batch));
+        verify(disk).truncate(100L);
+        journal.append(batch);
+        verify(disk).force(false);
     }
 }

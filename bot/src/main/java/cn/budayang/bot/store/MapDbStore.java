@@ -28,6 +28,10 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,12 +51,20 @@ import java.util.function.UnaryOperator;
  *
  * <p>The journal is what makes a batch durable and atomic, so MapDB runs without transactions and without syncing its
  * file: its writes go straight into the memory-mapped file, and a batch the journal refused is undone from the previous
- * values the writes returned. The MapDB file is trusted only after a clean close. At open, at close and whenever the
- * journal grows past half the size of the MapDB file (and at least {@value #CHECKPOINT_BYTES} bytes), the file is
- * copied between two batches (the snapshot) and the journal emptied: a copy costs the file's size, so at most two bytes
- * are copied per byte journalled, and a restart after a crash replays at most half a file's worth of journal. While
- * the server runs, the journal always holds at least an empty marker batch, so a journal with batches in it at open
- * means the last run did not close: the file is rebuilt from the snapshot and the journal.
+ * values the writes returned. The MapDB file is trusted only after a clean close; otherwise it is rebuilt from a copy
+ * of it taken between two batches (the snapshot) and the journal's batches since that copy.
+ * <ul>
+ *   <li>At open and at close the snapshot is taken in full (copied, forced, renamed) and the journal emptied.</li>
+ *   <li>While running, when the journal grows past half the size of the MapDB file (and at least
+ *   {@value #CHECKPOINT_BYTES} bytes: at most two bytes copied per byte journalled, and at most half a file's worth
+ *   of journal replayed after a crash), the writer only copies the file and starts a new journal; the old one stays
+ *   as {@code budayang.journal.prev} while a background thread forces the copy and renames it over the snapshot, and
+ *   is deleted after that. Acknowledgements wait for the copy alone, not for the disk. A crash in between finds the
+ *   old snapshot with both journals, or the new one with a redundant old journal: replaying a batch the snapshot
+ *   holds changes nothing, since the last write of a key wins.</li>
+ *   <li>While the server runs the journal always holds at least an empty marker batch, so batches in the journals at
+ *   open mean the last run did not close.</li>
+ * </ul>
  */
 public final class MapDbStore implements Store {
 
@@ -61,6 +73,8 @@ public final class MapDbStore implements Store {
     public static final String FILE_NAME = "budayang.db";
     static final String SNAPSHOT_NAME = FILE_NAME + ".snapshot";
     static final String JOURNAL_NAME = "budayang.journal";
+    /** The journal before the last checkpoint, until that checkpoint's snapshot is on disk. */
+    static final String PREVIOUS_JOURNAL_NAME = JOURNAL_NAME + ".prev";
     /** The journal is folded into a new snapshot when it grows past this size and past half the MapDB file's. */
     static final long CHECKPOINT_BYTES = 64L << 20;
 
@@ -68,7 +82,17 @@ public final class MapDbStore implements Store {
     /** {@link #CHECKPOINT_BYTES}, or less in tests. */
     private final long checkpointBytes;
     private final Path file;
-    private final Journal journal;
+    private final UnaryOperator<Journal> journalWrapper;
+    /** The journal being appended to (writer thread; replaced at each checkpoint). */
+    private Journal journal;
+    /** Forces and installs the snapshots of checkpoints taken while running. */
+    private final ExecutorService checkpointer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "store-checkpoint");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The running checkpoint's background part (writer thread only). */
+    private Future<?> settling = CompletableFuture.completedFuture(null);
     /** The writes of the batch being applied, journalled before its commit (writer thread only). */
     private final List<Journal.Op> pending = new ArrayList<>();
     /** The value each write of {@link #pending} replaced (null: none), to undo a batch the journal refused. */
@@ -93,8 +117,10 @@ public final class MapDbStore implements Store {
     private record Job<R>(Function<Store, R> work, CompletableFuture<R> future) {
     }
 
-    private MapDbStore(DB db, Path file, Journal journal, long checkpointBytes) {
+    private MapDbStore(DB db, Path file, Journal journal, UnaryOperator<Journal> journalWrapper,
+                       long checkpointBytes) {
         this.db = db;
+        this.journalWrapper = journalWrapper;
         this.checkpointBytes = checkpointBytes;
         this.file = file;
         this.journal = journal;
@@ -151,7 +177,10 @@ public final class MapDbStore implements Store {
         List<List<Journal.Op>> redo;
         Journal journal;
         try {
-            redo = Journal.read(journalPath);
+            // the journal before a checkpoint whose snapshot may not have reached the disk, then the current one
+            redo = new ArrayList<>(Journal.read(dataDir.resolve(PREVIOUS_JOURNAL_NAME)));
+            redo.addAll(Journal.read(journalPath));
+            Files.deleteIfExists(dataDir.resolve(SNAPSHOT_NAME + ".tmp"));
             if (!redo.isEmpty()) {
                 if (Files.exists(snapshot)) {
                     // the last commit may have been cut short: the file is rebuilt, not trusted
@@ -184,7 +213,7 @@ public final class MapDbStore implements Store {
                     .cleanerHackEnable()
                     .fileSyncDisable()
                     .make();
-            store = new MapDbStore(db, file, journal, checkpointBytes);
+            store = new MapDbStore(db, file, journal, journalWrapper, checkpointBytes);
         } catch (RuntimeException e) {
             closeQuietly(journal);
             throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + e.getMessage()
@@ -193,7 +222,8 @@ public final class MapDbStore implements Store {
         try {
             store.replay(redo);
             // a journal with anything in it (replayed batches, or a batch cut short) is folded into a new snapshot
-            if (journal.size() > 0 || !Files.exists(snapshot)) {
+            if (journal.size() > 0 || Files.exists(dataDir.resolve(PREVIOUS_JOURNAL_NAME))
+                    || !Files.exists(snapshot)) {
                 store.checkpoint(false);
             }
             // from here on the file changes in place: the marker says so to the next open, should this run not close
@@ -231,29 +261,90 @@ public final class MapDbStore implements Store {
 
     /**
      * Copies the MapDB file, as of the last commit, over the snapshot (through a temporary file, forced, then renamed)
-     * and empties the journal: everything in it is now in the snapshot. Only between commits. At close
-     * ({@code closing}) the MapDB file itself is forced too: the next open trusts it.
+     * and empties the journals: everything in them is now in the snapshot. Only between commits, with no checkpoint
+     * settling. At close ({@code closing}) the MapDB file itself is forced too: the next open trusts it.
      */
     private void checkpoint(boolean closing) throws IOException {
-        Path snapshot = file.resolveSibling(SNAPSHOT_NAME);
-        Path tmp = file.resolveSibling(SNAPSHOT_NAME + ".tmp");
         db.commit();
         if (closing) {
             try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 c.force(true);
             }
         }
+        Path tmp = copyFile();
+        installSnapshot(tmp);
+        journal.clear();
+        Files.deleteIfExists(file.resolveSibling(PREVIOUS_JOURNAL_NAME));
+    }
+
+    /** Copies the MapDB file, as of the last commit, to the snapshot's temporary file (not forced). */
+    private Path copyFile() throws IOException {
+        Path tmp = file.resolveSibling(SNAPSHOT_NAME + ".tmp");
         Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+        return tmp;
+    }
+
+    /** Forces the copy and renames it over the snapshot. */
+    private void installSnapshot(Path tmp) throws IOException {
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             c.force(true);
         }
-        Files.move(tmp, snapshot, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        try (FileChannel dir = FileChannel.open(snapshot.getParent(), StandardOpenOption.READ)) {
+        Files.move(tmp, file.resolveSibling(SNAPSHOT_NAME), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory();
+    }
+
+    private void forceDirectory() {
+        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
             dir.force(true);
         } catch (IOException e) {
-            // a directory cannot be forced on every file system; the rename is still atomic
+            // a directory cannot be forced on every file system; renames are still atomic
         }
-        journal.clear();
+    }
+
+    /**
+     * A checkpoint while running (writer thread, between commits): copies the file, moves the journal aside as the
+     * previous journal and starts a new one, and leaves forcing and installing the copy, then deleting the previous
+     * journal, to the background. Nothing is started while the last one is still settling.
+     */
+    private void checkpointWhileRunning() throws IOException {
+        db.commit();
+        Path tmp = copyFile();
+        Path journalPath = file.resolveSibling(JOURNAL_NAME);
+        Path previous = file.resolveSibling(PREVIOUS_JOURNAL_NAME);
+        // the open journal follows its file through the rename: until the new one is ready, appends still land
+        Files.move(journalPath, previous, StandardCopyOption.ATOMIC_MOVE);
+        Journal next = null;
+        try {
+            next = journalWrapper.apply(Journal.open(journalPath));
+            next.append(List.of());
+        } catch (IOException | RuntimeException e) {
+            if (next != null) {
+                closeQuietly(next);
+            }
+            try {
+                Files.move(previous, journalPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException back) {
+                e.addSuppressed(back);
+                broken = e;
+            }
+            throw e;
+        }
+        closeQuietly(journal);
+        journal = next;
+        forceDirectory();
+        settling = checkpointer.submit(() -> {
+            try {
+                installSnapshot(tmp);
+                Files.delete(previous);
+                forceDirectory();
+            } catch (IOException e) {
+                // both journals stay: the old snapshot and them still hold every write, and the next open folds them
+                log.error("event=store_checkpoint_failed error=\"{}\" action=\"check disk space in BOT_DATA_DIR; "
+                        + "the journals keep every write meanwhile\"", e.toString());
+            }
+            return null;
+        });
     }
 
     /** Records one write of the batch being applied, for the journal, and the value it replaced. */
@@ -412,9 +503,14 @@ public final class MapDbStore implements Store {
     private void checkpointIfLarge() {
         try {
             long size = journal.size();
-            if (size > checkpointBytes && size > Files.size(file) / 2) {
-                checkpoint(false);
-                journal.append(List.of());
+            if (size > checkpointBytes && settling.isDone() && size > Files.size(file) / 2) {
+                if (Files.exists(file.resolveSibling(PREVIOUS_JOURNAL_NAME))) {
+                    // the last checkpoint failed in the background: this one is done in full, on the writer
+                    checkpoint(false);
+                    journal.append(List.of());
+                } else {
+                    checkpointWhileRunning();
+                }
             }
         } catch (IOException e) {
             // the journal keeps growing and still holds every write: nothing is lost, the next try may succeed
@@ -453,6 +549,12 @@ public final class MapDbStore implements Store {
         queue.add(new Job<>(null, stop));
         try {
             writer.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        checkpointer.shutdown();
+        try {
+            checkpointer.awaitTermination(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

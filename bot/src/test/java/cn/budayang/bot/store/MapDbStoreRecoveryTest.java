@@ -10,6 +10,7 @@ import static org.mockito.Mockito.spy;
 
 import cn.budayang.bot.reception.Conversation;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -112,10 +113,16 @@ class MapDbStoreRecoveryTest {
             long journal = Files.size(live.resolve(MapDbStore.JOURNAL_NAME));
             assertTrue(journal < written / 2, "the journal (" + journal + " bytes) was folded into the snapshot "
                     + "while " + written + " bytes were written");
-            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
-                Files.copy(live.resolve(name), crashed.resolve(name));
+            // in this order a copy is one a crash could leave: the previous journal is deleted only after the new
+            // snapshot is in place, and no checkpoint starts while the writer is idle
+            for (String name : new String[] {MapDbStore.PREVIOUS_JOURNAL_NAME, MapDbStore.SNAPSHOT_NAME,
+                    MapDbStore.JOURNAL_NAME, MapDbStore.FILE_NAME}) {
+                if (Files.exists(live.resolve(name))) {
+                    Files.copy(live.resolve(name), crashed.resolve(name));
+                }
             }
         }
+        assertFalse(Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)), "a clean close settles everything");
         byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
         byte[] noise = new byte[db.length - 4096];
         new Random(3).nextBytes(noise);
@@ -126,6 +133,48 @@ class MapDbStoreRecoveryTest {
             for (int i = 0; i < 2000; i++) {
                 assertEquals(i + text, store.conversations().get("o" + i).orElseThrow().lastAnswered());
             }
+        }
+    }
+
+    @Test
+    void aCrashWhileACheckpointSettlesReplaysBothJournalsOntoTheOldSnapshot() throws Exception {
+        try (MapDbStore store = MapDbStore.open(live)) {
+            store.write(s -> {
+                s.deputyBindings().put("first", "dep-1");
+                return null;
+            }).join();
+        }
+        // the next run writes a batch, then a checkpoint moves its journal aside and starts a new one, which gets
+        // another batch; the crash comes before the copy is forced and renamed over the snapshot
+        try (MapDbStore store = MapDbStore.open(live)) {
+            store.write(s -> {
+                s.deputyBindings().put("second", "dep-2");
+                s.deputyBindings().put("first", "dep-1b");
+                return null;
+            }).join();
+            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
+                Files.copy(live.resolve(name), crashed.resolve(name));
+            }
+        }
+        Files.move(crashed.resolve(MapDbStore.JOURNAL_NAME), crashed.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME));
+        try (Journal next = Journal.open(crashed.resolve(MapDbStore.JOURNAL_NAME))) {
+            next.append(List.of());
+            next.append(List.of(new Journal.Op(4, "third", "\"dep-3\"".getBytes(StandardCharsets.UTF_8)),
+                    new Journal.Op(4, "second", null)));
+        }
+        Files.write(crashed.resolve(MapDbStore.SNAPSHOT_NAME + ".tmp"), new byte[] {1, 2, 3});
+        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
+        byte[] noise = new byte[db.length - 4096];
+        new Random(7).nextBytes(noise);
+        System.arraycopy(noise, 0, db, 4096, noise.length);
+        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+
+        try (MapDbStore store = MapDbStore.open(crashed)) {
+            assertEquals("dep-1b", store.deputyBindings().get("first").orElseThrow());
+            assertTrue(store.deputyBindings().get("second").isEmpty(), "removed in the new journal");
+            assertEquals("dep-3", store.deputyBindings().get("third").orElseThrow());
+            assertFalse(Files.exists(crashed.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)), "folded into the snapshot");
+            assertFalse(Files.exists(crashed.resolve(MapDbStore.SNAPSHOT_NAME + ".tmp")));
         }
     }
 

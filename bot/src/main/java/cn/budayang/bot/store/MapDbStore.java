@@ -22,10 +22,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -57,11 +62,13 @@ import java.util.function.UnaryOperator;
  *   <li>At open and at close the snapshot is taken in full (copied, forced, renamed) and the journal emptied.</li>
  *   <li>While running, when the journal grows past half the size of the MapDB file (and at least
  *   {@value #CHECKPOINT_BYTES} bytes: at most two bytes copied per byte journalled, and at most half a file's worth
- *   of journal replayed after a crash), the writer only copies the file and starts a new journal; the old one stays
- *   as {@code budayang.journal.prev} while a background thread forces the copy and renames it over the snapshot, and
- *   is deleted after that. Acknowledgements wait for the copy alone, not for the disk. A crash in between finds the
- *   old snapshot with both journals, or the new one with a redundant old journal: replaying a batch the snapshot
- *   holds changes nothing, since the last write of a key wins.</li>
+ *   of journal replayed after a crash), the writer starts a new journal; the old one stays as
+ *   {@code budayang.journal.prev} while a background thread copies the file, forces the copy, renames it over the
+ *   snapshot and deletes the old journal. While the file is being copied MapDB is not written: each table keeps the
+ *   writes in an overlay in memory, read before MapDB, and the writer moves them into MapDB once the copy is done.
+ *   Acknowledgements wait for neither the copy nor the disk. A crash in between finds the old snapshot with both
+ *   journals, or the new one with a redundant old journal: replaying a batch the snapshot holds changes nothing,
+ *   since the last write of a key wins.</li>
  *   <li>While the server runs the journal always holds at least an empty marker batch, so batches in the journals at
  *   open mean the last run did not close.</li>
  * </ul>
@@ -77,22 +84,25 @@ public final class MapDbStore implements Store {
     static final String PREVIOUS_JOURNAL_NAME = JOURNAL_NAME + ".prev";
     /** The journal is folded into a new snapshot when it grows past this size and past half the MapDB file's. */
     static final long CHECKPOINT_BYTES = 64L << 20;
+    static final double CHECKPOINT_FILE_SHARE = 0.5;
 
     private final DB db;
     /** {@link #CHECKPOINT_BYTES}, or less in tests. */
     private final long checkpointBytes;
+    /** The share of the MapDB file's size the journal must also pass: {@value #CHECKPOINT_FILE_SHARE}, or 0 in tests. */
+    private final double checkpointFileShare;
     private final Path file;
     private final UnaryOperator<Journal> journalWrapper;
     /** The journal being appended to (writer thread; replaced at each checkpoint). */
     private Journal journal;
-    /** Forces and installs the snapshots of checkpoints taken while running. */
-    private final ExecutorService checkpointer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "store-checkpoint");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Copies the file, forces and installs the snapshot of each checkpoint taken while running. */
+    private final ExecutorService checkpointer;
     /** The running checkpoint's background part (writer thread only). */
     private Future<?> settling = CompletableFuture.completedFuture(null);
+    /** Completes when the running checkpoint has copied the file. */
+    private volatile CompletableFuture<Void> copied = CompletableFuture.completedFuture(null);
+    /** The file is being copied: writes go to the tables' overlays, not into MapDB (set by the writer). */
+    private volatile boolean copying;
     /** The writes of the batch being applied, journalled before its commit (writer thread only). */
     private final List<Journal.Op> pending = new ArrayList<>();
     /** The value each write of {@link #pending} replaced (null: none), to undo a batch the journal refused. */
@@ -118,8 +128,10 @@ public final class MapDbStore implements Store {
     }
 
     private MapDbStore(DB db, Path file, Journal journal, UnaryOperator<Journal> journalWrapper,
-                       long checkpointBytes) {
+                       long checkpointBytes, double checkpointFileShare, ExecutorService checkpointer) {
         this.db = db;
+        this.checkpointFileShare = checkpointFileShare;
+        this.checkpointer = checkpointer;
         this.journalWrapper = journalWrapper;
         this.checkpointBytes = checkpointBytes;
         this.file = file;
@@ -157,14 +169,21 @@ public final class MapDbStore implements Store {
      * @throws UncheckedIOException when the directory cannot be created or the file cannot be opened, with the path
      */
     public static MapDbStore open(Path dataDir) {
-        return open(dataDir, UnaryOperator.identity(), CHECKPOINT_BYTES);
+        return open(dataDir, UnaryOperator.identity(), CHECKPOINT_BYTES, CHECKPOINT_FILE_SHARE,
+                Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "store-checkpoint");
+            t.setDaemon(true);
+            return t;
+        }));
     }
 
     /**
-     * {@link #open(Path)} for tests: the journal passed through {@code journalWrapper} (a disk that fails), and the
-     * least journal size that calls for a checkpoint.
+     * {@link #open(Path)} for tests: the journal passed through {@code journalWrapper} (a disk that fails), the
+     * journal size and share of the file's size that call for a checkpoint, and the executor of checkpoints (shut
+     * down at close).
      */
-    static MapDbStore open(Path dataDir, UnaryOperator<Journal> journalWrapper, long checkpointBytes) {
+    static MapDbStore open(Path dataDir, UnaryOperator<Journal> journalWrapper, long checkpointBytes,
+                           double checkpointFileShare, ExecutorService checkpointer) {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -201,6 +220,7 @@ public final class MapDbStore implements Store {
             }
             journal = journalWrapper.apply(Journal.open(journalPath));
         } catch (IOException e) {
+            checkpointer.shutdown();
             throw new UncheckedIOException("cannot recover the store in " + dataDir.toAbsolutePath()
                     + " from its snapshot and journal: check the disk and permissions of BOT_DATA_DIR", e);
         }
@@ -213,9 +233,11 @@ public final class MapDbStore implements Store {
                     .cleanerHackEnable()
                     .fileSyncDisable()
                     .make();
-            store = new MapDbStore(db, file, journal, journalWrapper, checkpointBytes);
+            store = new MapDbStore(db, file, journal, journalWrapper, checkpointBytes, checkpointFileShare,
+                    checkpointer);
         } catch (RuntimeException e) {
             closeQuietly(journal);
+            checkpointer.shutdown();
             throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + e.getMessage()
                     + " (is another Budayang server using this BOT_DATA_DIR?)", e);
         }
@@ -231,6 +253,7 @@ public final class MapDbStore implements Store {
         } catch (IOException | RuntimeException e) {
             store.db.close();
             closeQuietly(journal);
+            checkpointer.shutdown();
             throw new IllegalStateException("cannot bring the store in " + dataDir.toAbsolutePath()
                     + " up to date from its journal: " + e.getMessage() + "; check the disk of BOT_DATA_DIR", e);
         }
@@ -303,13 +326,13 @@ public final class MapDbStore implements Store {
     }
 
     /**
-     * A checkpoint while running (writer thread, between commits): copies the file, moves the journal aside as the
-     * previous journal and starts a new one, and leaves forcing and installing the copy, then deleting the previous
-     * journal, to the background. Nothing is started while the last one is still settling.
+     * A checkpoint while running (writer thread, between commits): moves the journal aside as the previous journal
+     * and starts a new one, turns the tables' overlays on, and leaves copying the file, forcing and installing the
+     * copy, then deleting the previous journal, to the background. Nothing is started while the last one is still
+     * settling.
      */
     private void checkpointWhileRunning() throws IOException {
         db.commit();
-        Path tmp = copyFile();
         Path journalPath = file.resolveSibling(JOURNAL_NAME);
         Path previous = file.resolveSibling(PREVIOUS_JOURNAL_NAME);
         // the open journal follows its file through the rename: until the new one is ready, appends still land
@@ -333,8 +356,17 @@ public final class MapDbStore implements Store {
         closeQuietly(journal);
         journal = next;
         forceDirectory();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        copied = done;
+        copying = true;
         settling = checkpointer.submit(() -> {
             try {
+                Path tmp;
+                try {
+                    tmp = copyFile();
+                } finally {
+                    done.complete(null);
+                }
                 installSnapshot(tmp);
                 Files.delete(previous);
                 forceDirectory();
@@ -353,6 +385,14 @@ public final class MapDbStore implements Store {
         previous.add(replaced);
     }
 
+    /** Once the file is copied, moves the writes the overlays held into MapDB (writer thread, between batches). */
+    private void endCopyIfCopied() {
+        if (copying && copied.isDone()) {
+            tables.forEach(MapTable::drain);
+            copying = false;
+        }
+    }
+
     /**
      * Undoes the writes of the batch being applied, newest first, after the journal refused it: the maps hold what
      * they held before the batch. Should MapDB fail here too, the store refuses every later write; the next start
@@ -364,7 +404,9 @@ public final class MapDbStore implements Store {
                 Journal.Op op = pending.get(i);
                 tables.get(op.table()).apply(op.key(), previous.get(i));
             }
-            db.commit();
+            if (!copying) {
+                db.commit();
+            }
         } catch (RuntimeException | Error e) {
             broken = e;
             log.error("event=store_undo_failed error=\"{}\" action=\"restart the server: the store is rebuilt from its "
@@ -484,6 +526,7 @@ public final class MapDbStore implements Store {
             pending.clear();
             previous.clear();
             if (commitError == null) {
+                endCopyIfCopied();
                 checkpointIfLarge();
             }
             for (int i = 0; i < batch.size(); i++) {
@@ -503,7 +546,7 @@ public final class MapDbStore implements Store {
     private void checkpointIfLarge() {
         try {
             long size = journal.size();
-            if (size > checkpointBytes && settling.isDone() && size > Files.size(file) / 2) {
+            if (size > checkpointBytes && settling.isDone() && size > Files.size(file) * checkpointFileShare) {
                 if (Files.exists(file.resolveSibling(PREVIOUS_JOURNAL_NAME))) {
                     // the last checkpoint failed in the background: this one is done in full, on the writer
                     checkpoint(false);
@@ -558,8 +601,13 @@ public final class MapDbStore implements Store {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!writer.isAlive() && broken == null) {
+        if (!writer.isAlive() && broken == null && copying && !copied.isDone()) {
+            // the overlays' writes are journalled: the next start rebuilds the file from the snapshot and journals
+            log.error("event=store_checkpoint_failed error=\"a checkpoint's copy of the store file did not finish "
+                    + "within 60 s\" action=\"none: the journals are replayed at the next start\"");
+        } else if (!writer.isAlive() && broken == null) {
             try {
+                endCopyIfCopied();
                 checkpoint(true);
             } catch (IOException e) {
                 log.error("event=store_checkpoint_failed error=\"{}\" action=\"none: the journal is replayed at the "
@@ -577,12 +625,16 @@ public final class MapDbStore implements Store {
      */
     private static final class MapTable<K, V> implements Table<K, V> {
         static final int CACHED = 20_000;
+        /** An overlay's mark of a removed key (compared by identity). */
+        private static final byte[] REMOVED = new byte[0];
         private final MapDbStore store;
         /** The table's number in the journal. */
         private final int id;
         private final Map<K, byte[]> map;
         private final Class<V> type;
         private final Cache<K, V> cache = Caffeine.newBuilder().maximumSize(CACHED).build();
+        /** Writes made while the file is copied, {@link #REMOVED} for a removal; read before {@link #map}. */
+        private final ConcurrentHashMap<K, byte[]> overlay = new ConcurrentHashMap<>();
 
         MapTable(MapDbStore store, int id, Map<K, byte[]> map, Class<V> type) {
             this.store = store;
@@ -594,11 +646,74 @@ public final class MapDbStore implements Store {
         /** Replays or undoes one write ({@code value} null: removed). */
         @SuppressWarnings("unchecked")
         void apply(Object key, byte[] value) {
-            if (value == null) {
-                map.remove((K) key);
-            } else {
-                map.put((K) key, value);
+            write((K) key, value);
+        }
+
+        /** The stored bytes of {@code key}, overlay first; null when absent. */
+        private byte[] read(K key) {
+            byte[] b = overlay.get(key);
+            if (b != null) {
+                return b == REMOVED ? null : b;
             }
+            return map.get(key);
+        }
+
+        /** Writes {@code bytes} (null: removes), into the overlay while the file is copied; returns what it replaced. */
+        private byte[] write(K key, byte[] bytes) {
+            if (store.copying) {
+                byte[] replaced = read(key);
+                overlay.put(key, bytes == null ? REMOVED : bytes);
+                return replaced;
+            }
+            return bytes == null ? map.remove(key) : map.put(key, bytes);
+        }
+
+        /**
+         * Moves the overlay's writes into MapDB (writer thread, no write in between): each key reaches MapDB before it
+         * leaves the overlay, so a reader finds it in one or the other.
+         */
+        void drain() {
+            for (Map.Entry<K, byte[]> e : overlay.entrySet()) {
+                if (e.getValue() == REMOVED) {
+                    map.remove(e.getKey());
+                } else {
+                    map.put(e.getKey(), e.getValue());
+                }
+                overlay.remove(e.getKey(), e.getValue());
+            }
+        }
+
+        /** Every stored entry, overlay included, in key order for sorted tables ({@code descending}: reversed). */
+        @SuppressWarnings("unchecked")
+        private Iterator<Map.Entry<K, byte[]>> entries(boolean descending) {
+            Map<K, byte[]> base = map instanceof NavigableMap<K, byte[]> nav && descending ? nav.descendingMap() : map;
+            if (overlay.isEmpty()) {
+                return base.entrySet().iterator();
+            }
+            if (map instanceof NavigableMap) {
+                // sorted tables have Long keys in natural order
+                Comparator<K> order = (Comparator<K>) (descending ? Comparator.reverseOrder()
+                        : Comparator.naturalOrder());
+                TreeMap<K, byte[]> extra = new TreeMap<>(order);
+                extra.putAll(overlay);
+                return new Merged<>(base.entrySet().iterator(), extra.entrySet().iterator(), order);
+            }
+            Map<K, byte[]> extra = new HashMap<>(overlay);
+            Iterator<Map.Entry<K, byte[]>> stored = base.entrySet().stream()
+                    .filter(e -> !extra.containsKey(e.getKey())).iterator();
+            Iterator<Map.Entry<K, byte[]>> added = extra.entrySet().stream()
+                    .filter(e -> e.getValue() != REMOVED).iterator();
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return stored.hasNext() || added.hasNext();
+                }
+
+                @Override
+                public Map.Entry<K, byte[]> next() {
+                    return stored.hasNext() ? stored.next() : added.next();
+                }
+            };
         }
 
         @Override
@@ -606,7 +721,7 @@ public final class MapDbStore implements Store {
             // loaded through the cache, atomically per key: a reader that read the map before the writer's put must
             // not put its older value into the cache after the writer's (the writer updates the map, then the cache)
             return Optional.ofNullable(cache.get(key, k -> {
-                byte[] b = map.get(k);
+                byte[] b = read(k);
                 return b == null ? null : Json.read(b, type);
             }));
         }
@@ -615,14 +730,14 @@ public final class MapDbStore implements Store {
         public void put(K key, V value) {
             store.checkWriter();
             byte[] bytes = Json.bytes(value);
-            store.record(id, key, bytes, map.put(key, bytes));
+            store.record(id, key, bytes, write(key, bytes));
             cache.put(key, value);
         }
 
         @Override
         public void remove(K key) {
             store.checkWriter();
-            store.record(id, key, null, map.remove(key));
+            store.record(id, key, null, write(key, null));
             cache.invalidate(key);
         }
 
@@ -632,20 +747,30 @@ public final class MapDbStore implements Store {
 
         @Override
         public int size() {
-            return map.size();
+            int n = map.size();
+            for (Map.Entry<K, byte[]> e : overlay.entrySet()) {
+                boolean stored = map.containsKey(e.getKey());
+                if (e.getValue() == REMOVED) {
+                    n -= stored ? 1 : 0;
+                } else {
+                    n += stored ? 0 : 1;
+                }
+            }
+            return n;
         }
 
         @Override
         public int removeIf(Predicate<V> filter) {
             store.checkWriter();
             List<K> doomed = new ArrayList<>();
-            for (Map.Entry<K, byte[]> e : map.entrySet()) {
+            for (Iterator<Map.Entry<K, byte[]>> it = entries(false); it.hasNext(); ) {
+                Map.Entry<K, byte[]> e = it.next();
                 if (filter.test(Json.read(e.getValue(), type))) {
                     doomed.add(e.getKey());
                 }
             }
             for (K k : doomed) {
-                store.record(id, k, null, map.remove(k));
+                store.record(id, k, null, write(k, null));
                 cache.invalidate(k);
             }
             return doomed.size();
@@ -653,12 +778,10 @@ public final class MapDbStore implements Store {
 
         @Override
         public List<V> scan(Predicate<V> filter, boolean descending, int offset, int limit) {
-            Iterable<byte[]> values = map instanceof NavigableMap<K, byte[]> nav && descending
-                    ? nav.descendingMap().values() : map.values();
             List<V> out = new ArrayList<>(Math.min(limit, 256));
             int skipped = 0;
-            for (byte[] b : values) {
-                V v = Json.read(b, type);
+            for (Iterator<Map.Entry<K, byte[]>> it = entries(descending); it.hasNext(); ) {
+                V v = Json.read(it.next().getValue(), type);
                 if (!filter.test(v)) {
                     continue;
                 }
@@ -672,6 +795,62 @@ public final class MapDbStore implements Store {
                 }
             }
             return out;
+        }
+    }
+
+    /**
+     * Two iterators of entries in one key order merged into one; on equal keys the second (the overlay) wins, and its
+     * removals hide the key.
+     */
+    private static final class Merged<K> implements Iterator<Map.Entry<K, byte[]>> {
+        private final Iterator<Map.Entry<K, byte[]>> stored;
+        private final Iterator<Map.Entry<K, byte[]>> overlay;
+        private final Comparator<K> order;
+        private Map.Entry<K, byte[]> a;
+        private Map.Entry<K, byte[]> b;
+        private Map.Entry<K, byte[]> next;
+
+        Merged(Iterator<Map.Entry<K, byte[]>> stored, Iterator<Map.Entry<K, byte[]>> overlay, Comparator<K> order) {
+            this.stored = stored;
+            this.overlay = overlay;
+            this.order = order;
+            a = stored.hasNext() ? stored.next() : null;
+            b = overlay.hasNext() ? overlay.next() : null;
+            advance();
+        }
+
+        private void advance() {
+            next = null;
+            while (next == null && (a != null || b != null)) {
+                int c = a == null ? 1 : b == null ? -1 : order.compare(a.getKey(), b.getKey());
+                if (c < 0) {
+                    next = a;
+                    a = stored.hasNext() ? stored.next() : null;
+                } else {
+                    if (c == 0) {
+                        a = stored.hasNext() ? stored.next() : null;
+                    }
+                    if (b.getValue() != MapTable.REMOVED) {
+                        next = b;
+                    }
+                    b = overlay.hasNext() ? overlay.next() : null;
+                }
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            return next != null;
+        }
+
+        @Override
+        public Map.Entry<K, byte[]> next() {
+            if (next == null) {
+                throw new NoSuchElementException();
+            }
+            Map.Entry<K, byte[]> e = next;
+            advance();
+            return e;
         }
     }
 }

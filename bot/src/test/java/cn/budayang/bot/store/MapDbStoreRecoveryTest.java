@@ -16,6 +16,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
@@ -101,7 +104,8 @@ class MapDbStoreRecoveryTest {
     void aCheckpointWhileRunningFoldsTheJournalIntoTheSnapshotAndACrashAfterItLosesNothing() throws Exception {
         String text = "问".repeat(2000);
         long written = 0;
-        try (MapDbStore store = MapDbStore.open(live, UnaryOperator.identity(), 0)) {
+        try (MapDbStore store = MapDbStore.open(live, UnaryOperator.identity(), 0, 0.5,
+                Executors.newSingleThreadExecutor())) {
             for (int i = 0; i < 2000; i++) {
                 int n = i;
                 store.write(s -> {
@@ -179,6 +183,83 @@ class MapDbStoreRecoveryTest {
     }
 
     @Test
+    void whileTheFileIsCopiedWritesAreReadFromTheOverlayAndReachMapDbAfterwards() throws Exception {
+        ExecutorService checkpointer = Executors.newSingleThreadExecutor();
+        CountDownLatch release = new CountDownLatch(1);
+        checkpointer.submit(() -> {
+            release.await();
+            return null;
+        });
+        try (MapDbStore store = MapDbStore.open(live, UnaryOperator.identity(), 2000, 0, checkpointer)) {
+            store.write(s -> {
+                for (long k = 1; k <= 6; k++) {
+                    s.ticketDeliveries().put(k, new long[] {k});
+                }
+                s.deputyBindings().put("kept", "dep-1");
+                s.deputyBindings().put("changed", "dep-2");
+                s.deputyBindings().put("removed", "dep-3");
+                s.deputyBindings().put("large", "代".repeat(1000));
+                s.deputyBindings().remove("large");
+                return null;
+            }).join();
+            // that batch (3,000 bytes in one value) started a checkpoint, the later ones stay below 2,000 bytes; its
+            // copy waits behind the latch, so these writes go to the overlays
+            assertTrue(Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)), "a checkpoint is running");
+            store.write(s -> {
+                s.ticketDeliveries().remove(2L);
+                s.ticketDeliveries().put(4L, new long[] {40});
+                s.ticketDeliveries().put(9L, new long[] {9});
+                s.ticketDeliveries().put(0L, new long[] {0});
+                s.deputyBindings().put("changed", "dep-20");
+                s.deputyBindings().remove("removed");
+                s.deputyBindings().put("new", "dep-4");
+                return null;
+            }).join();
+            Table<Long, long[]> deliveries = store.ticketDeliveries();
+            assertEquals(List.of(0L, 1L, 3L, 40L, 5L, 6L, 9L), firsts(deliveries.scan(d -> true, false, 0, 100)));
+            assertEquals(List.of(9L, 6L, 5L, 40L, 3L, 1L, 0L), firsts(deliveries.scan(d -> true, true, 0, 100)));
+            assertEquals(List.of(40L, 3L), firsts(deliveries.scan(d -> true, true, 3, 2)), "offset and limit");
+            assertEquals(7, deliveries.size());
+            assertEquals(3, store.deputyBindings().size());
+            assertTrue(store.deputyBindings().get("large").isEmpty());
+            assertEquals("dep-20", store.deputyBindings().get("changed").orElseThrow());
+            assertTrue(store.deputyBindings().get("removed").isEmpty());
+            assertEquals(List.of("dep-1", "dep-20", "dep-4"),
+                    store.deputyBindings().scan(d -> true, false, 0, 10).stream().sorted().toList());
+            assertEquals(2, store.write(s -> s.ticketDeliveries().removeIf(d -> d[0] == 9 || d[0] == 3)).join());
+
+            release.countDown();
+            // the next batches find the copy done and move the overlays into MapDB
+            for (int i = 0; i < 50 && Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)); i++) {
+                store.write(s -> null).join();
+                Thread.sleep(20);
+            }
+            assertFalse(Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)), "the checkpoint settled");
+            assertEquals(List.of(0L, 1L, 40L, 5L, 6L), firsts(deliveries.scan(d -> true, false, 0, 100)));
+            Files.copy(live.resolve(MapDbStore.SNAPSHOT_NAME), crashed.resolve(MapDbStore.FILE_NAME));
+        }
+        // the snapshot is the file as it was when the checkpoint began: the writes held in the overlays are not in it
+        try (MapDbStore snapshot = MapDbStore.open(crashed)) {
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L),
+                    firsts(snapshot.ticketDeliveries().scan(d -> true, false, 0, 100)));
+            assertEquals("dep-2", snapshot.deputyBindings().get("changed").orElseThrow());
+            assertEquals("dep-3", snapshot.deputyBindings().get("removed").orElseThrow());
+            assertTrue(snapshot.deputyBindings().get("new").isEmpty());
+        }
+        try (MapDbStore store = MapDbStore.open(live)) {
+            assertEquals(List.of(0L, 1L, 40L, 5L, 6L),
+                    firsts(store.ticketDeliveries().scan(d -> true, false, 0, 100)));
+            assertEquals("dep-20", store.deputyBindings().get("changed").orElseThrow());
+            assertTrue(store.deputyBindings().get("removed").isEmpty());
+            assertEquals("dep-4", store.deputyBindings().get("new").orElseThrow());
+        }
+    }
+
+    private static List<Long> firsts(List<long[]> values) {
+        return values.stream().map(v -> v[0]).toList();
+    }
+
+    @Test
     void aBatchTheJournalRefusesIsUndoneAndNotAcknowledged() throws Exception {
         AtomicBoolean diskFull = new AtomicBoolean();
         try (MapDbStore store = MapDbStore.open(live, journal -> {
@@ -194,7 +275,7 @@ class MapDbStoreRecoveryTest {
                 throw new AssertionError(e);
             }
             return failing;
-        }, MapDbStore.CHECKPOINT_BYTES)) {
+        }, MapDbStore.CHECKPOINT_BYTES, MapDbStore.CHECKPOINT_FILE_SHARE, Executors.newSingleThreadExecutor())) {
             store.write(s -> {
                 s.deputyBindings().put("kept", "dep-1");
                 s.deputyBindings().put("changed", "dep-2");

@@ -103,6 +103,12 @@ public final class MapDbStore implements Store {
     private volatile CompletableFuture<Void> copied = CompletableFuture.completedFuture(null);
     /** The file is being copied: writes go to the tables' overlays, not into MapDB (set by the writer). */
     private volatile boolean copying;
+    /** The copy is done and the overlays are moved into MapDB a little per batch (writer thread only). */
+    private boolean draining;
+    /** Overlay entries moved into MapDB after each batch while draining: a few milliseconds of the writer's time. */
+    static final int DRAIN_PER_BATCH = 2_000;
+    /** When the running checkpoint began, for its log line (writer thread only). */
+    private long checkpointStarted;
     /** The writes of the batch being applied, journalled before its commit (writer thread only). */
     private final List<Journal.Op> pending = new ArrayList<>();
     /** The value each write of {@link #pending} replaced (null: none), to undo a batch the journal refused. */
@@ -359,6 +365,7 @@ public final class MapDbStore implements Store {
         CompletableFuture<Void> done = new CompletableFuture<>();
         copied = done;
         copying = true;
+        checkpointStarted = System.nanoTime();
         settling = checkpointer.submit(() -> {
             try {
                 Path tmp;
@@ -385,11 +392,27 @@ public final class MapDbStore implements Store {
         previous.add(replaced);
     }
 
-    /** Once the file is copied, moves the writes the overlays held into MapDB (writer thread, between batches). */
-    private void endCopyIfCopied() {
+    /**
+     * Once the file is copied, moves the writes the overlays hold into MapDB, at most {@code budget} entries per call
+     * (writer thread, between batches; no write runs in between). Until an overlay is empty, a write to a key it holds
+     * stays in it, newer than MapDB.
+     */
+    private void drainOverlays(int budget) {
         if (copying && copied.isDone()) {
-            tables.forEach(MapTable::drain);
             copying = false;
+            draining = true;
+        }
+        if (!draining) {
+            return;
+        }
+        int left = budget;
+        for (MapTable<?, ?> t : tables) {
+            left -= t.drain(left);
+        }
+        if (left > 0) {
+            draining = false;
+            log.info("event=store_checkpoint took_ms={} action=\"none\"",
+                    (System.nanoTime() - checkpointStarted) / 1_000_000);
         }
     }
 
@@ -526,7 +549,7 @@ public final class MapDbStore implements Store {
             pending.clear();
             previous.clear();
             if (commitError == null) {
-                endCopyIfCopied();
+                drainOverlays(DRAIN_PER_BATCH);
                 checkpointIfLarge();
             }
             for (int i = 0; i < batch.size(); i++) {
@@ -546,7 +569,8 @@ public final class MapDbStore implements Store {
     private void checkpointIfLarge() {
         try {
             long size = journal.size();
-            if (size > checkpointBytes && settling.isDone() && size > Files.size(file) * checkpointFileShare) {
+            if (size > checkpointBytes && settling.isDone() && !copying && !draining
+                    && size > Files.size(file) * checkpointFileShare) {
                 if (Files.exists(file.resolveSibling(PREVIOUS_JOURNAL_NAME))) {
                     // the last checkpoint failed in the background: this one is done in full, on the writer
                     checkpoint(false);
@@ -607,7 +631,7 @@ public final class MapDbStore implements Store {
                     + "within 60 s\" action=\"none: the journals are replayed at the next start\"");
         } else if (!writer.isAlive() && broken == null) {
             try {
-                endCopyIfCopied();
+                drainOverlays(Integer.MAX_VALUE);
                 checkpoint(true);
             } catch (IOException e) {
                 log.error("event=store_checkpoint_failed error=\"{}\" action=\"none: the journal is replayed at the "
@@ -658,9 +682,12 @@ public final class MapDbStore implements Store {
             return map.get(key);
         }
 
-        /** Writes {@code bytes} (null: removes), into the overlay while the file is copied; returns what it replaced. */
+        /**
+         * Writes {@code bytes} (null: removes), into the overlay while the file is copied or while the overlay still
+         * holds the key; returns what it replaced.
+         */
         private byte[] write(K key, byte[] bytes) {
-            if (store.copying) {
+            if (store.copying || (store.draining && overlay.containsKey(key))) {
                 byte[] replaced = read(key);
                 overlay.put(key, bytes == null ? REMOVED : bytes);
                 return replaced;
@@ -669,18 +696,23 @@ public final class MapDbStore implements Store {
         }
 
         /**
-         * Moves the overlay's writes into MapDB (writer thread, no write in between): each key reaches MapDB before it
-         * leaves the overlay, so a reader finds it in one or the other.
+         * Moves up to {@code most} of the overlay's writes into MapDB and returns how many it moved (writer thread, no
+         * write in between): each key reaches MapDB before it leaves the overlay, so a reader finds it in one or the
+         * other.
          */
-        void drain() {
-            for (Map.Entry<K, byte[]> e : overlay.entrySet()) {
+        int drain(int most) {
+            int moved = 0;
+            for (Iterator<Map.Entry<K, byte[]>> it = overlay.entrySet().iterator(); it.hasNext() && moved < most; ) {
+                Map.Entry<K, byte[]> e = it.next();
                 if (e.getValue() == REMOVED) {
                     map.remove(e.getKey());
                 } else {
                     map.put(e.getKey(), e.getValue());
                 }
                 overlay.remove(e.getKey(), e.getValue());
+                moved++;
             }
+            return moved;
         }
 
         /** Every stored entry, overlay included, in key order for sorted tables ({@code descending}: reversed). */

@@ -255,6 +255,54 @@ class MapDbStoreRecoveryTest {
         }
     }
 
+    @Test
+    void writesWhileTheOverlaysDrainAFewThousandAtATimeAreNeverOverwrittenByOlderOnes() throws Exception {
+        ExecutorService checkpointer = Executors.newSingleThreadExecutor();
+        CountDownLatch release = new CountDownLatch(1);
+        checkpointer.submit(() -> {
+            release.await();
+            return null;
+        });
+        int keys = MapDbStore.DRAIN_PER_BATCH + 500;
+        try (MapDbStore store = MapDbStore.open(live, UnaryOperator.identity(), 2000, 0, checkpointer)) {
+            store.write(s -> {
+                s.deputyBindings().put("large", "代".repeat(1000));
+                return null;
+            }).join();
+            store.write(s -> {
+                for (int i = 0; i < keys; i++) {
+                    s.deputyBindings().put("k" + i, "v1");
+                }
+                return null;
+            }).join();
+            release.countDown();
+            for (int i = 0; i < 100 && Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)); i++) {
+                Thread.sleep(20);
+            }
+            assertFalse(Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)), "the copy is done");
+            // this batch writes nothing: after it, the first DRAIN_PER_BATCH entries are in MapDB, 500 still held
+            store.write(s -> null).join();
+            store.write(s -> {
+                for (int i = 0; i < keys; i++) {
+                    s.deputyBindings().put("k" + i, "v2");
+                }
+                return null;
+            }).join();
+            for (int i = 0; i < 3; i++) {
+                store.write(s -> null).join();
+            }
+            for (int i = 0; i < keys; i++) {
+                assertEquals("v2", store.deputyBindings().get("k" + i).orElseThrow(), "k" + i);
+            }
+        }
+        try (MapDbStore store = MapDbStore.open(live)) {
+            for (int i = 0; i < keys; i++) {
+                assertEquals("v2", store.deputyBindings().get("k" + i).orElseThrow(), "k" + i);
+            }
+            assertEquals(keys + 1, store.deputyBindings().size());
+        }
+    }
+
     private static List<Long> firsts(List<long[]> values) {
         return values.stream().map(v -> v[0]).toList();
     }

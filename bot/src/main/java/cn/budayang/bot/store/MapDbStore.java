@@ -625,10 +625,10 @@ public final class MapDbStore implements Store {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!writer.isAlive() && broken == null && copying && !copied.isDone()) {
+        if (!writer.isAlive() && broken == null && !settling.isDone()) {
             // the overlays' writes are journalled: the next start rebuilds the file from the snapshot and journals
-            log.error("event=store_checkpoint_failed error=\"a checkpoint's copy of the store file did not finish "
-                    + "within 60 s\" action=\"none: the journals are replayed at the next start\"");
+            log.error("event=store_checkpoint_failed error=\"a checkpoint of the store file did not finish within "
+                    + "60 s\" action=\"none: the journals are replayed at the next start\"");
         } else if (!writer.isAlive() && broken == null) {
             try {
                 drainOverlays(Integer.MAX_VALUE);

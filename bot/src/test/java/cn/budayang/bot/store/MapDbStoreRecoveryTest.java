@@ -53,16 +53,10 @@ class MapDbStoreRecoveryTest {
                 return null;
             }).join();
             assertTrue(Files.size(live.resolve(MapDbStore.JOURNAL_NAME)) > 0, "the batches are journalled");
-            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
-                Files.copy(live.resolve(name), crashed.resolve(name));
-            }
+            copyStore(live, crashed);
         }
         // the copy's MapDB file is damaged past its header, as an index written half-way leaves it
-        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
-        byte[] noise = new byte[db.length - 4096];
-        new Random(11).nextBytes(noise);
-        System.arraycopy(noise, 0, db, 4096, noise.length);
-        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+        damageStoreFile(crashed, 11);
 
         try (MapDbStore store = MapDbStore.open(crashed)) {
             for (int i = 0; i < 50; i++) {
@@ -85,15 +79,9 @@ class MapDbStoreRecoveryTest {
         // reopened, then "killed" before its first batch reached the journal: only the open's marker is there, and
         // MapDB may have written into its file in place already
         try (MapDbStore store = MapDbStore.open(live)) {
-            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
-                Files.copy(live.resolve(name), crashed.resolve(name));
-            }
+            copyStore(live, crashed);
         }
-        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
-        byte[] noise = new byte[db.length - 4096];
-        new Random(5).nextBytes(noise);
-        System.arraycopy(noise, 0, db, 4096, noise.length);
-        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+        damageStoreFile(crashed, 5);
 
         try (MapDbStore store = MapDbStore.open(crashed)) {
             assertEquals("dep-1", store.deputyBindings().get("code").orElseThrow());
@@ -117,21 +105,10 @@ class MapDbStoreRecoveryTest {
             long journal = Files.size(live.resolve(MapDbStore.JOURNAL_NAME));
             assertTrue(journal < written / 2, "the journal (" + journal + " bytes) was folded into the snapshot "
                     + "while " + written + " bytes were written");
-            // in this order a copy is one a crash could leave: the previous journal is deleted only after the new
-            // snapshot is in place, and no checkpoint starts while the writer is idle
-            for (String name : new String[] {MapDbStore.PREVIOUS_JOURNAL_NAME, MapDbStore.SNAPSHOT_NAME,
-                    MapDbStore.JOURNAL_NAME, MapDbStore.FILE_NAME}) {
-                if (Files.exists(live.resolve(name))) {
-                    Files.copy(live.resolve(name), crashed.resolve(name));
-                }
-            }
+            copyStore(live, crashed);
         }
         assertFalse(Files.exists(live.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME)), "a clean close settles everything");
-        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
-        byte[] noise = new byte[db.length - 4096];
-        new Random(3).nextBytes(noise);
-        System.arraycopy(noise, 0, db, 4096, noise.length);
-        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+        damageStoreFile(crashed, 3);
 
         try (MapDbStore store = MapDbStore.open(crashed)) {
             for (int i = 0; i < 2000; i++) {
@@ -156,9 +133,7 @@ class MapDbStoreRecoveryTest {
                 s.deputyBindings().put("first", "dep-1b");
                 return null;
             }).join();
-            for (String name : new String[] {MapDbStore.FILE_NAME, MapDbStore.SNAPSHOT_NAME, MapDbStore.JOURNAL_NAME}) {
-                Files.copy(live.resolve(name), crashed.resolve(name));
-            }
+            copyStore(live, crashed);
         }
         Files.move(crashed.resolve(MapDbStore.JOURNAL_NAME), crashed.resolve(MapDbStore.PREVIOUS_JOURNAL_NAME));
         try (Journal next = Journal.open(crashed.resolve(MapDbStore.JOURNAL_NAME))) {
@@ -167,11 +142,7 @@ class MapDbStoreRecoveryTest {
                     new Journal.Op(4, "second", null)));
         }
         Files.write(crashed.resolve(MapDbStore.SNAPSHOT_NAME + ".tmp"), new byte[] {1, 2, 3});
-        byte[] db = Files.readAllBytes(crashed.resolve(MapDbStore.FILE_NAME));
-        byte[] noise = new byte[db.length - 4096];
-        new Random(7).nextBytes(noise);
-        System.arraycopy(noise, 0, db, 4096, noise.length);
-        Files.write(crashed.resolve(MapDbStore.FILE_NAME), db);
+        damageStoreFile(crashed, 7);
 
         try (MapDbStore store = MapDbStore.open(crashed)) {
             assertEquals("dep-1b", store.deputyBindings().get("first").orElseThrow());
@@ -301,6 +272,29 @@ class MapDbStoreRecoveryTest {
             }
             assertEquals(keys + 1, store.deputyBindings().size());
         }
+    }
+
+    /**
+     * Copies a store directory as a crash could leave it: the previous journal first (it is deleted only after the
+     * new snapshot is in place), then the snapshot, the journal and the file; no checkpoint starts while the writer
+     * is idle.
+     */
+    private static void copyStore(Path from, Path to) throws IOException {
+        for (String name : new String[] {MapDbStore.PREVIOUS_JOURNAL_NAME, MapDbStore.SNAPSHOT_NAME,
+                MapDbStore.JOURNAL_NAME, MapDbStore.FILE_NAME}) {
+            if (Files.exists(from.resolve(name))) {
+                Files.copy(from.resolve(name), to.resolve(name));
+            }
+        }
+    }
+
+    /** Overwrites the MapDB file past its header with noise, as an index written half-way leaves it. */
+    private static void damageStoreFile(Path dir, long seed) throws IOException {
+        byte[] db = Files.readAllBytes(dir.resolve(MapDbStore.FILE_NAME));
+        byte[] noise = new byte[db.length - 4096];
+        new Random(seed).nextBytes(noise);
+        System.arraycopy(noise, 0, db, 4096, noise.length);
+        Files.write(dir.resolve(MapDbStore.FILE_NAME), db);
     }
 
     private static List<Long> firsts(List<long[]> values) {

@@ -85,6 +85,8 @@ public final class MapDbStore implements Store {
     /** The journal is folded into a new snapshot when it grows past this size and past half the MapDB file's. */
     static final long CHECKPOINT_BYTES = 64L << 20;
     static final double CHECKPOINT_FILE_SHARE = 0.5;
+    /** Overlay entries moved into MapDB after each batch while draining: a few milliseconds of the writer's time. */
+    static final int DRAIN_PER_BATCH = 2_000;
 
     private final DB db;
     /** {@link #CHECKPOINT_BYTES}, or less in tests. */
@@ -105,14 +107,12 @@ public final class MapDbStore implements Store {
     private volatile boolean copying;
     /** The copy is done and the overlays are moved into MapDB a little per batch (writer thread only). */
     private boolean draining;
-    /** Overlay entries moved into MapDB after each batch while draining: a few milliseconds of the writer's time. */
-    static final int DRAIN_PER_BATCH = 2_000;
     /** When the running checkpoint began, for its log line (writer thread only). */
     private long checkpointStarted;
     /** The writes of the batch being applied, journalled before its commit (writer thread only). */
     private final List<Journal.Op> pending = new ArrayList<>();
     /** The value each write of {@link #pending} replaced (null: none), to undo a batch the journal refused. */
-    private final List<byte[]> previous = new ArrayList<>();
+    private final List<byte[]> replaced = new ArrayList<>();
     private final Thread writer;
     private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
     /** Sequences live in memory, seeded at open from the largest key stored: no store write per number. */
@@ -389,7 +389,7 @@ public final class MapDbStore implements Store {
     /** Records one write of the batch being applied, for the journal, and the value it replaced. */
     void record(int table, Object key, byte[] value, byte[] replaced) {
         pending.add(new Journal.Op(table, key, value));
-        previous.add(replaced);
+        this.replaced.add(replaced);
     }
 
     /**
@@ -425,7 +425,7 @@ public final class MapDbStore implements Store {
         try {
             for (int i = pending.size() - 1; i >= 0; i--) {
                 Journal.Op op = pending.get(i);
-                tables.get(op.table()).apply(op.key(), previous.get(i));
+                tables.get(op.table()).apply(op.key(), replaced.get(i));
             }
             if (!copying) {
                 db.commit();
@@ -547,7 +547,7 @@ public final class MapDbStore implements Store {
                 undo();
             }
             pending.clear();
-            previous.clear();
+            replaced.clear();
             if (commitError == null) {
                 drainOverlays(DRAIN_PER_BATCH);
                 checkpointIfLarge();

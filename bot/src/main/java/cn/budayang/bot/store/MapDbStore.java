@@ -78,13 +78,18 @@ public final class MapDbStore implements Store {
     private static final Logger log = LoggerFactory.getLogger(MapDbStore.class);
     static final int MAX_BATCH = 512;
     public static final String FILE_NAME = "budayang.db";
-    static final String SNAPSHOT_NAME = FILE_NAME + ".snapshot";
+    public static final String SNAPSHOT_NAME = FILE_NAME + ".snapshot";
     static final String JOURNAL_NAME = "budayang.journal";
     /** The journal before the last checkpoint, until that checkpoint's snapshot is on disk. */
     static final String PREVIOUS_JOURNAL_NAME = JOURNAL_NAME + ".prev";
     /** The journal is folded into a new snapshot when it grows past this size and past half the MapDB file's. */
     static final long CHECKPOINT_BYTES = 64L << 20;
     static final double CHECKPOINT_FILE_SHARE = 0.5;
+    /**
+     * System property: a checkpoint whenever the journal passes this many bytes, whatever the file's size (shorter
+     * recoveries for the price of more copying; the crash tests use it to kill the server inside checkpoints).
+     */
+    public static final String CHECKPOINT_BYTES_PROPERTY = "budayang.store.checkpointBytes";
     /** Overlay entries moved into MapDB after each batch while draining: a few milliseconds of the writer's time. */
     static final int DRAIN_PER_BATCH = 2_000;
 
@@ -175,7 +180,9 @@ public final class MapDbStore implements Store {
      * @throws UncheckedIOException when the directory cannot be created or the file cannot be opened, with the path
      */
     public static MapDbStore open(Path dataDir) {
-        return open(dataDir, UnaryOperator.identity(), CHECKPOINT_BYTES, CHECKPOINT_FILE_SHARE,
+        Long bytes = Long.getLong(CHECKPOINT_BYTES_PROPERTY);
+        return open(dataDir, UnaryOperator.identity(), bytes == null ? CHECKPOINT_BYTES : bytes,
+                bytes == null ? CHECKPOINT_FILE_SHARE : 0,
                 Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "store-checkpoint");
             t.setDaemon(true);

@@ -1,5 +1,7 @@
 package cn.budayang.bot.proof;
 
+import cn.budayang.bot.store.MapDbStore;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -34,10 +36,15 @@ final class ChildProcess {
      * @throws AssertionError when it exits first (e.g. the store did not reopen) or does not listen in time; the
      *                        message carries the child's output
      */
+    /** The child's store checkpoints whenever its journal passes this many bytes. */
+    static final long CHECKPOINT_BYTES = 256 << 10;
+
     static ChildProcess start(Path dataDir, URI apiBase, Path knowledgeDir, Path log, Duration timeout) {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dfile.encoding=UTF-8",
+                // a store checkpoint every 256 KiB of journal (every few dozen questions): kills land inside them too
+                "-D" + MapDbStore.CHECKPOINT_BYTES_PROPERTY + "=" + CHECKPOINT_BYTES,
                 "-cp", classpath, ChildServer.class.getName(), dataDir.toString(), apiBase.toString()));
         if (knowledgeDir != null) {
             cmd.add(knowledgeDir.toString());

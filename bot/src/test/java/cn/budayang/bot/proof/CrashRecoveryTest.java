@@ -1,5 +1,6 @@
 package cn.budayang.bot.proof;
 
+import cn.budayang.bot.store.MapDbStore;
 import cn.budayang.wechat.WeChatXml;
 import cn.budayang.wechat.testing.FakeWeChatApi;
 import cn.budayang.wechat.testing.SignedRequests;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,6 +97,10 @@ class CrashRecoveryTest {
             ChildProcess.mark(log, "first");
             ChildProcess child = ChildProcess.start(data, api.baseUrl(), knowledge, log, Duration.ofSeconds(60));
             running.add(child);
+            // the snapshot as the server started (each start writes one): a newer one means a checkpoint while running
+            Path snapshot = data.resolve(MapDbStore.SNAPSHOT_NAME);
+            FileTime snapshotAtStart = Files.getLastModifiedTime(snapshot);
+            int cyclesWithACheckpoint = 0;
             for (int cycle = 1; cycle <= cycles; cycle++) {
                 Map<String, Sent> cycleSent = new ConcurrentHashMap<>();
                 AtomicBoolean stop = new AtomicBoolean();
@@ -133,6 +139,9 @@ class CrashRecoveryTest {
                     Thread.sleep(10);
                 }
                 Thread.sleep(random.nextInt(1500));
+                if (!Files.getLastModifiedTime(snapshot).equals(snapshotAtStart)) {
+                    cyclesWithACheckpoint++;
+                }
                 child.kill();
                 int ackedBeforeKill = acked.get();
                 stop.set(true);
@@ -144,6 +153,7 @@ class CrashRecoveryTest {
                 ChildProcess.mark(log, "after kill " + cycle);
                 child = ChildProcess.start(data, api.baseUrl(), knowledge, log, Duration.ofSeconds(60));
                 running.add(child);
+                snapshotAtStart = Files.getLastModifiedTime(snapshot);
 
                 // every acknowledged question is a ticket with the number it was given
                 Map<String, List<JsonNode>> tickets = ticketsByOpenId(child.port);
@@ -200,6 +210,9 @@ class CrashRecoveryTest {
             System.out.printf("crash total: %d cycles, %d questions, %d acknowledged before a kill, all found; "
                             + "%d tickets; %d forwards sent (%d re-sent after a crash, at-least-once)%n", cycles,
                     everything.size(), totalAcked, all.size(), forwards, forwards - all.size());
+            System.out.printf("store checkpoints completed while running in %d of %d cycles (one every %d KiB of "
+                    + "journal)%n", cyclesWithACheckpoint, cycles, ChildProcess.CHECKPOINT_BYTES >> 10);
+            assertTrue(cyclesWithACheckpoint > 0, "no cycle ran a store checkpoint: the kills never met one");
             child.kill();
         }
     }

@@ -694,7 +694,7 @@ public final class MapDbStore implements Store {
          * holds the key; returns what it replaced.
          */
         private byte[] write(K key, byte[] bytes) {
-            if (store.copying || (store.draining && overlay.containsKey(key))) {
+            if (store.copying || overlay.containsKey(key)) {
                 byte[] replaced = read(key);
                 overlay.put(key, bytes == null ? REMOVED : bytes);
                 return replaced;

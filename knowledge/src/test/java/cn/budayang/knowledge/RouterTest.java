@@ -163,6 +163,8 @@ class RouterTest {
             不留名字能提意见吗                          | faq-31
             组里的路修通了，谢谢代表帮忙跑              | none
             路修通了，可是路灯一直不亮                  | pro-urban
+            不送礼就不给办，这是什么道理                | pro-judicial
+            交了钱连张收据都不给                        | pro-finance
             """)
     void routes(String text, String expected) {
         RouteDecision d = router.route(text);

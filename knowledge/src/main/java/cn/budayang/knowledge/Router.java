@@ -494,7 +494,7 @@ public final class Router {
             scores.merge(lw.groupId(), Math.log(1 + lw.phrases()), Double::sum);
             words.computeIfAbsent(lw.groupId(), k -> new ArrayList<>()).add("≈" + w);
         }
-        if (found == 0 || !grievance && found < 2) {
+        if (found == 0) {
             return null;
         }
         String best = null;

@@ -655,7 +655,16 @@ public final class MapDbStore implements Store {
      * read before a write never lands in the cache after it. After a failed commit the cache is dropped.
      */
     private static final class MapTable<K, V> implements Table<K, V> {
-        static final int CACHED = 20_000;
+        /**
+         * Decoded values kept per table. Small on purpose: under a burst every new ticket, conversation and outbox
+         * entry enters its table's cache, and a cache that holds them for seconds makes G1 copy them from survivor
+         * space to survivor space at every young collection. With 20,000 the webhook benchmark's young pauses took
+         * 2.5–3.0 s of a run (33–38 above 40 ms) and the ticket path's p99 was 92–115 ms; with 2,000, in alternating
+         * runs of the same build, 1.8–2.0 s (11–16 above 40 ms) and 75–90 ms, throughput within the machine's noise
+         * (plaintext 1,574–2,305 against 1,725–2,177 req/s; 2026-11-27). A value not cached is decoded from its
+         * stored JSON again.
+         */
+        static final int CACHED = 2_000;
         /** An overlay's mark of a removed key (compared by identity). */
         private static final byte[] REMOVED = new byte[0];
         private final MapDbStore store;

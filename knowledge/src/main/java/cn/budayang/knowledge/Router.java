@@ -117,8 +117,8 @@ public final class Router {
      * ... and at least this share of them belong to one group. Three quarters, the middle of the plateau 0.67–0.8 on
      * the read labelled sets (sixth 2026-11-27 session; 0.9 before): there 3 more complaints found their group, 2 went
      * from no group to a wrong one and 2 questions about the service became tickets; on the three unread blind sets 3
-     * more complaints found their group (227 → 230 of 270), false positives unchanged. At 0.5 two lines of small
-     * talk found a group.
+     * more complaints found their group (227 → 230 of 270), false positives unchanged. At 0.5 two more lines that
+     * want neither found a group on the read sets.
      */
     static final double LEXICON_WORD_PURITY = 0.75;
     /** The fallback reads messages of at least this many Chinese characters (shorter: small talk or a start). */
@@ -484,17 +484,15 @@ public final class Router {
                                          String area, List<GroupScore> ranking, FaqMatcher.Candidate faq) {
         Map<String, Double> scores = new HashMap<>();
         Map<String, List<String>> words = new HashMap<>();
-        int found = 0;
         for (String w : q.plainWords) {
             LexiconWord lw = lexiconWords.get(w);
             if (lw == null || excluded.contains(lw.groupId())) {
                 continue;
             }
-            found++;
             scores.merge(lw.groupId(), Math.log(1 + lw.phrases()), Double::sum);
             words.computeIfAbsent(lw.groupId(), k -> new ArrayList<>()).add("≈" + w);
         }
-        if (found == 0) {
+        if (scores.isEmpty()) {
             return null;
         }
         String best = null;

@@ -429,11 +429,21 @@ public final class MapDbStore implements Store {
      * rebuilds the file from the snapshot and the journal, which never held this batch.
      */
     private void undo() {
+        undo(0);
+    }
+
+    /**
+     * Undoes the writes of the batch from {@code from} on, newest first, and forgets them: the whole batch when the
+     * journal refused it, or the writes of one job that failed.
+     */
+    private void undo(int from) {
         try {
-            for (int i = pending.size() - 1; i >= 0; i--) {
+            for (int i = pending.size() - 1; i >= from; i--) {
                 Journal.Op op = pending.get(i);
                 tables.get(op.table()).apply(op.key(), replaced.get(i));
             }
+            pending.subList(from, pending.size()).clear();
+            replaced.subList(from, replaced.size()).clear();
             if (!copying) {
                 db.commit();
             }
@@ -529,9 +539,12 @@ public final class MapDbStore implements Store {
                     results.add(null);
                     continue;
                 }
+                int mark = pending.size();
                 try {
                     results.add(job.work.apply(this));
                 } catch (RuntimeException | Error e) {
+                    // a job that fails leaves nothing behind: its writes are undone before the batch commits
+                    undo(mark);
                     results.add(new Failure(e));
                 }
             }

@@ -355,6 +355,42 @@ class MapDbStoreRecoveryTest {
     }
 
     @Test
+    void aJobThatFailsLeavesNoWriteBehindAndTheOtherJobsOfItsBatchCommit() throws Exception {
+        try (MapDbStore store = MapDbStore.open(live)) {
+            store.write(s -> {
+                s.deputyBindings().put("a", "1");
+                return null;
+            }).join();
+            CompletableFuture<Object> failing = store.write(s -> {
+                s.deputyBindings().put("a", "2");
+                s.deputyBindings().put("b", "x");
+                s.conversations().put("o1", Conversation.fresh("o1"));
+                throw new IllegalStateException("a bug in the job");
+            });
+            CompletableFuture<Object> next = store.write(s -> {
+                s.deputyBindings().put("c", "3");
+                return null;
+            });
+            ExecutionException e = assertThrows(ExecutionException.class, failing::get);
+            assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
+            next.join();
+            // read back through the caches ...
+            assertEquals("1", store.deputyBindings().get("a").orElse(null));
+            assertTrue(store.deputyBindings().get("b").isEmpty());
+            assertTrue(store.conversations().get("o1").isEmpty());
+            assertEquals("3", store.deputyBindings().get("c").orElse(null));
+            copyStore(live, crashed);
+        }
+        // ... and from the journal after a crash
+        try (MapDbStore store = MapDbStore.open(crashed)) {
+            assertEquals("1", store.deputyBindings().get("a").orElse(null));
+            assertTrue(store.deputyBindings().get("b").isEmpty());
+            assertTrue(store.conversations().get("o1").isEmpty());
+            assertEquals("3", store.deputyBindings().get("c").orElse(null));
+        }
+    }
+
+    @Test
     void aCleanCloseLeavesAnEmptyJournalAndTheNextOpenTrustsTheFile() throws Exception {
         try (MapDbStore store = MapDbStore.open(live)) {
             store.write(s -> {

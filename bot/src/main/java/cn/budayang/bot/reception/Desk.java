@@ -46,6 +46,12 @@ public final class Desk implements Reception {
     private final Clock clock;
     /** Assigned tickets (reminder, deadline) and unrated answered ones, by when the clock next acts on them. */
     private final Map<String, Instant> due = new ConcurrentHashMap<>();
+    /**
+     * De-duplication keys of messages whose reply budget passed (the webhook answered {@code success}) before their
+     * store write ran: that write sends the reply through the outbox itself. Routing and the store queue can take
+     * longer than the budget under load; without this the reply (a ticket number) was lost.
+     */
+    private final Set<String> late = ConcurrentHashMap.newKeySet();
     private volatile Instant lastPrune = Instant.EPOCH;
 
     public Desk(Store store, Supplier<Knowledge.Snapshot> knowledge, ConversationEngine engine, Outbox outbox,
@@ -85,6 +91,11 @@ public final class Desk implements Reception {
                 ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.supplyAsync(() -> snapshot.router().route(text), routingExecutor);
         return routed.thenCompose(route -> store.write(s -> handle(s, snapshot, message, route)))
+                .whenComplete((outcome, failure) -> {
+                    if (failure != null) {
+                        late.remove(message.dedupKey());
+                    }
+                })
                 .thenApply(outcome -> {
                     outbox.wake(outcome.outboxIds());
                     return outcome.reply();
@@ -101,18 +112,38 @@ public final class Desk implements Reception {
         String key = message.dedupKey();
         Optional<Processed> seen = s.processed().get(key);
         if (seen.isPresent()) {
+            if (late.remove(key)) {
+                // a retry whose own budget passed before this write: its reply goes by the outbox, once
+                return new Outcome(Optional.empty(), replyByOutbox(s, message, seen.get()));
+            }
             return new Outcome(seen.get().passive(), List.of());
         }
         Instant now = clock.instant();
+        // the decision first: should it fail, nothing of this message has been written or released yet (and the
+        // store undoes a failed job's writes), so WeChat's retry finds everything as it was
+        ConversationEngine.Decision decision = engine.handle(new StoreState(s, snapshot), message, route, now);
         List<Long> created = new ArrayList<>();
         if (message instanceof WeChatMessage.Ordinary) {
             created.addAll(outbox.release(s, message.fromUser(), now));
         }
-        ConversationEngine.Decision decision = engine.handle(new StoreState(s, snapshot), message, route, now);
         created.addAll(apply(s, decision.actions(), now));
         Processed p = new Processed(decision.reply(), now, false, decision.transferToAgent());
         s.processed().put(key, p);
+        if (late.remove(key)) {
+            created.addAll(replyByOutbox(s, message, p));
+            return new Outcome(Optional.empty(), created);
+        }
         return new Outcome(p.passive(), created);
+    }
+
+    /** The passive reply of a handled message, sent by customer-service message instead (once); inside a write. */
+    private List<Long> replyByOutbox(Store s, WeChatMessage message, Processed p) {
+        if (p.replyByOutbox() || p.reply() == null) {
+            return List.of();
+        }
+        s.processed().put(message.dedupKey(), p.replyMissed());
+        return outbox.enqueue(s, message.fromUser(), p.reply(), null, "群众", "reply", clock.instant(),
+                new Outbox.Deliveries());
     }
 
     private List<Long> apply(Store s, List<Action> actions, Instant now) {
@@ -137,14 +168,16 @@ public final class Desk implements Reception {
 
     @Override
     public void replyMissed(WeChatMessage message) {
+        String key = message.dedupKey();
+        late.add(key);
         store.write(s -> {
-            Optional<Processed> p = s.processed().get(message.dedupKey());
-            if (p.isEmpty() || p.get().replyByOutbox() || p.get().reply() == null) {
+            Optional<Processed> p = s.processed().get(key);
+            if (p.isEmpty()) {
+                // not handled yet: its own write will see it is late
                 return List.<Long>of();
             }
-            s.processed().put(message.dedupKey(), p.get().replyMissed());
-            return outbox.enqueue(s, message.fromUser(), p.get().reply(), null, "群众", "reply", clock.instant(),
-                    new Outbox.Deliveries());
+            late.remove(key);
+            return replyByOutbox(s, message, p.get());
         }).whenComplete((ids, e) -> {
             if (e != null) {
                 log.error("event=reply_missed_not_queued from_key={} error=\"{}\"", message.dedupKey(), e.toString());

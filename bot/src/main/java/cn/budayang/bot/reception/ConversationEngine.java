@@ -47,13 +47,17 @@ public final class ConversationEngine {
 
     private static final Pattern BIND = Pattern.compile("^绑定\\s*([A-Za-z0-9]{4,32})$");
     private static final Pattern PROGRESS = Pattern.compile("^(?:进度|查询进度|查进度|查询)\\s*#?\\s*(\\d+)?$");
-    private static final Pattern ANSWER = Pattern.compile("^#\\s*(\\d+)\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
+    // the digits of a ticket number are taken whole (possessive \\d++): "#10015" is ticket 10015 with no answer, not
+    // ticket 1001 answered "5"
+    private static final Pattern ANSWER = Pattern.compile("^#\\s*(\\d++)\\s*[:：,，]?\\s*(.+)$", Pattern.DOTALL);
+    private static final Pattern ANSWER_WITHOUT_TEXT = Pattern.compile("^#\\s*(\\d++)\\s*[:：,，]?$");
     private static final Pattern CLAIM = Pattern.compile("^认领\\s*#?\\s*(\\d+)$");
-    private static final Pattern DECLINE = Pattern.compile("^非本组\\s*#?\\s*(\\d+)\\s*(.*)$", Pattern.DOTALL);
+    private static final Pattern DECLINE = Pattern.compile("^非本组\\s*#?\\s*(\\d++)\\s*(.*)$", Pattern.DOTALL);
     private static final Pattern RATING = Pattern.compile(
             "^(?:([123])|(非常满意|基本满意|很不满意|非常不满意|不满意|满意))(?:\\s|[,，。.、!！:：]|$)(.*)$", Pattern.DOTALL);
-    private static final Pattern SUPPLEMENT = Pattern.compile("^补充\\s*#?\\s*(\\d+)\\s*[:：,，]?\\s*(.+)$",
+    private static final Pattern SUPPLEMENT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?\\s*(.+)$",
             Pattern.DOTALL);
+    private static final Pattern SUPPLEMENT_WITHOUT_TEXT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?$");
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
     /** A number picking one of the choices the bot just offered (您是不是想问 FAQs, 属于哪一类 groups). */
@@ -262,6 +266,9 @@ public final class ConversationEngine {
             return supplement(ch, from, m.group(1), new TicketMessage(now, tm.kind(), m.group(2).strip(),
                     tm.mediaId(), tm.url()));
         }
+        if ((m = SUPPLEMENT_WITHOUT_TEXT.matcher(text)).matches()) {
+            return Texts.supplementNeedsText(m.group(1));
+        }
         if ((m = WITHDRAW.matcher(text)).matches()) {
             return withdraw(ch, from, m.group(1), now);
         }
@@ -338,11 +345,19 @@ public final class ConversationEngine {
         if ((m = ANSWER.matcher(text)).matches()) {
             return Optional.of(answer(ch, from, d, m.group(1), m.group(2).trim(), now));
         }
+        if ((m = ANSWER_WITHOUT_TEXT.matcher(text)).matches()) {
+            return Optional.of(Texts.answerNeedsText(m.group(1)));
+        }
         if ((m = CLAIM.matcher(text)).matches()) {
             return Optional.of(claim(ch, d, m.group(1), now));
         }
         if ((m = DECLINE.matcher(text)).matches()) {
             return Optional.of(decline(ch, d, m.group(1), now));
+        }
+        if (ch.conversation(from).ratingTicketId() != null && RATING.matcher(text).matches()) {
+            // a deputy who asked a question of their own rates its answer like anyone else ("1", "满意"): that is
+            // not a plain answer to a ticket forwarded to them
+            return Optional.empty();
         }
         List<String> open = new ArrayList<>();
         for (String id : ch.conversation(from).forwarded()) {
@@ -373,7 +388,7 @@ public final class ConversationEngine {
         t = t.assigned(route.groupId(), now.plus(answerDeadline), "system",
                 "交办：" + groupName(kb, route.groupId()), now);
         t = forward(ch, t, now);
-        ch.put(c.withTicket(id));
+        ch.put(ch.conversation(from).withTicket(id));
         return Texts.ticketAccepted(t, groupName(kb, t.groupId()), answerDeadline);
     }
 
@@ -465,6 +480,12 @@ public final class ConversationEngine {
         }
         RouteDecision r = ch.state.route(c.lastAnswered());
         String group = bestGroup(r);
+        List<Group> groups = ch.state.knowledge().professionalGroups();
+        if (group == null && !groups.isEmpty() && groups.size() <= MAX_GROUP_CHOICES) {
+            // a question about the service names no group's words: the constituent picks the group
+            ch.put(c.withChoices(groups.stream().map(Group::id).toList()));
+            return Texts.chooseGroup(groups);
+        }
         if (group == null) {
             return Texts.NEEDS_DETAIL;
         }
@@ -556,9 +577,14 @@ public final class ConversationEngine {
         KnowledgeBase kb = ch.state.knowledge();
         List<Deputy> reachable = new ArrayList<>();
         List<Deputy> waiting = new ArrayList<>();
-        for (Deputy d : pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId())) {
+        // narrowed to the station's or area's deputies when any of them can be reached; the whole group otherwise
+        List<Deputy> local = localDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId());
+        boolean anyLocal = local.stream().anyMatch(d -> deputyOpenId(ch.state, d).filter(o -> !o.equals(t.openId()))
+                .isPresent());
+        for (Deputy d : anyLocal ? local : pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId())) {
             Optional<String> openId = deputyOpenId(ch.state, d);
-            if (openId.isEmpty()) {
+            // a deputy who asks a question of their own is not sent it to answer
+            if (openId.isEmpty() || openId.get().equals(t.openId())) {
                 continue;
             }
             (ch.conversation(openId.get()).windowOpen(now) ? reachable : waiting).add(d);
@@ -636,8 +662,25 @@ public final class ConversationEngine {
 
     /** The group's deputies, those of the station first, then those of the area, then the rest. */
     static List<Deputy> pickDeputies(KnowledgeBase kb, String groupId, String stationId, String areaGroupId) {
+        List<Deputy> ordered = new ArrayList<>(localDeputies(kb, groupId, stationId, areaGroupId));
+        Set<String> seen = new HashSet<>();
+        ordered.forEach(d -> seen.add(d.id()));
+        for (Deputy d : kb.deputiesOf(groupId)) {
+            if (seen.add(d.id())) {
+                ordered.add(d);
+            }
+        }
+        return ordered;
+    }
+
+    /**
+     * The deputies a ticket is narrowed to when the constituent's station or area is known: the group's deputies of
+     * that station, then the group's deputies of that area, then the station's own deputies of its area group (the
+     * deputies who receive constituents there). Empty when neither is known or no deputy fits.
+     */
+    static List<Deputy> localDeputies(KnowledgeBase kb, String groupId, String stationId, String areaGroupId) {
         List<Deputy> all = kb.deputiesOf(groupId);
-        List<Deputy> ordered = new ArrayList<>(all.size());
+        List<Deputy> ordered = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (Deputy d : all) {
             if (stationId != null && stationId.equals(d.stationId()) && seen.add(d.id())) {
@@ -649,9 +692,12 @@ public final class ConversationEngine {
                 ordered.add(d);
             }
         }
-        for (Deputy d : all) {
-            if (seen.add(d.id())) {
-                ordered.add(d);
+        if (stationId != null) {
+            String stationArea = kb.station(stationId).map(Station::groupId).orElse(null);
+            for (Deputy d : kb.deputiesAtStation(stationId)) {
+                if (stationArea != null && d.groupIds().contains(stationArea) && seen.add(d.id())) {
+                    ordered.add(d);
+                }
             }
         }
         return ordered;
@@ -885,6 +931,10 @@ public final class ConversationEngine {
         if (!t.status().open() || t.status() == TicketStatus.ANSWERED) {
             return Texts.alreadyClosed(t);
         }
+        if (t.declined().contains(t.groupId())) {
+            // every group declined it and it stayed with the last one, escalated: declining again changes nothing
+            return Texts.declinedAlready(t);
+        }
         KnowledgeBase kb = ch.state.knowledge();
         Set<String> excluded = new LinkedHashSet<>(t.declined());
         excluded.add(t.groupId());
@@ -892,9 +942,11 @@ public final class ConversationEngine {
         eachDeputy(ch, t.forwardedTo(), (o, openId) -> ch.put(ch.conversation(openId).withForwarded(t.id(), false)));
         String next = nextGroup(ch.state.reroute(t.question(), excluded), excluded, kb);
         if (next == null) {
-            Ticket escalated = declined.withForwardedTo(List.of()).escalated(d.name(),
-                    "各专业小组均退回，督办", now);
-            ch.put(escalated);
+            // no group is left: the standing committee's office follows it up (an escalated ticket in the admin API)
+            Ticket noGroup = declined.withForwardedTo(List.of());
+            ch.put(noGroup.status() == TicketStatus.ESCALATED ? noGroup
+                    : noGroup.escalated(d.name(), "各专业小组均退回，督办", now));
+            ch.send(t.openId(), Texts.noGroupToConstituent(t), t.id(), "群众", "escalate");
             return Texts.declineNoGroup(t);
         }
         Ticket reassigned = declined.assigned(next, now.plus(answerDeadline), d.name(),

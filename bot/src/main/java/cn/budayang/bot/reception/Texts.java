@@ -234,6 +234,22 @@ final class Texts {
         return "已将留言 #" + t.id() + " 退回，改派给“" + nextGroup + "”。";
     }
 
+    static String declinedAlready(Ticket t) {
+        return "留言 #" + t.id() + " 已被各专业代表小组退回，已转人大常委会督办，无需再次退回。";
+    }
+
+    static String noGroupToConstituent(Ticket t) {
+        return "您的留言 #" + t.id() + " 暂未找到对口的专业代表小组，已转人大常委会督办，工作人员会跟进并答复您。";
+    }
+
+    static String answerNeedsText(String id) {
+        return "请在编号后写上答复内容，例如“#" + id + " 已联系相关部门，本周内处理”。";
+    }
+
+    static String supplementNeedsText(String id) {
+        return "请在编号后写上要补充的内容，例如“补充 #" + id + " 具体位置在小区东门”。";
+    }
+
     static String declineNoGroup(Ticket t) {
         return "已将留言 #" + t.id() + " 退回。各专业代表小组均已退回，已转人大常委会督办。";
     }
@@ -318,7 +334,7 @@ final class Texts {
         if (!deputies.isEmpty()) {
             b.append("驻站代表：").append(String.join("、", deputies)).append('\n');
         }
-        b.append("现在就可以直接发送文字留言，留言会同时告知本站点的代表。");
+        b.append("现在就可以直接发送文字留言，留言会优先转给本站点和本片区对口的代表。");
         return b.toString();
     }
 
@@ -358,10 +374,13 @@ final class Texts {
     }
 
     private static String hours(Duration d) {
-        if (d.toHours() >= 1 && d.toMinutesPart() == 0) {
+        if (d.toHours() >= 1 && d.toMinutesPart() == 0 && d.toSecondsPart() == 0) {
             return d.toHours() + "小时";
         }
-        return d.toMinutes() + "分钟";
+        if (d.toMinutes() >= 1 && d.toSecondsPart() == 0) {
+            return d.toMinutes() + "分钟";
+        }
+        return d.toSeconds() + "秒";
     }
 
     static String time(Instant at) {

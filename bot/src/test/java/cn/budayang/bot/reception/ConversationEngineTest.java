@@ -125,8 +125,20 @@ class ConversationEngineTest {
         say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
         Ticket t = state.tickets.get("1001");
         assertEquals("st-01", t.stationId());
-        assertEquals("dep-004", t.forwardedTo().get(0), "the area's deputy is forwarded first");
+        // narrowed: the urban group's deputy of this area (余宏超), then the station's own deputy of its area group
+        // (邱松婷); none of the urban deputies of other areas
+        assertEquals(List.of("dep-004", "dep-062"), t.forwardedTo());
         assertEquals(YU, state.sent.get(0).openId(), "a bound deputy is reached at the bound openid");
+    }
+
+    @Test
+    void withoutAStationOrAreaTheWholeGroupIsAsked() {
+        say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
+        Ticket t = state.tickets.get("1001");
+        assertEquals(ConversationEngine.MAX_FORWARD, t.forwardedTo().size(), t.forwardedTo().toString());
+        for (String id : t.forwardedTo()) {
+            assertTrue(state.kb.deputy(id).orElseThrow().groupIds().contains("pro-urban"), id);
+        }
     }
 
     @Test
@@ -224,6 +236,83 @@ class ConversationEngineTest {
         assertTrue(sendsTo(CITIZEN).get(0).text().contains("已转由"));
         assertTrue(state.conversation(YU).forwarded().isEmpty());
         assertTrue(t.history().stream().anyMatch(h -> h.event().equals("decline") && h.actor().equals("余宏超")));
+    }
+
+    /** A deputy of each professional group, by the openid the sample city gives them. */
+    static final java.util.Map<String, String> DEPUTY_OF = java.util.Map.of(
+            "pro-judicial", "oSbBcoxjIM9UvS-qqZBJssFlabh1",
+            "pro-finance", "o6cGs1jPlhteU5UuiH201ADzW7tW",
+            "pro-education", "ox-J7TvOuE0oyOQXPROuLnztka6W",
+            "pro-urban", "oUMLjpLrJzVTVjqGPr5f-ffMPfXL",
+            "pro-rural", "owwcnbXvhADYYPnTZixMtX9-2IA7",
+            "pro-social", "oReLVkDLj_XB4zbZj-3OoswhEwR2");
+
+    @Test
+    void whenEveryGroupDeclinesTheTicketIsEscalatedOnceAndTheConstituentIsTold() {
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        String last = null;
+        for (int i = 0; i < DEPUTY_OF.size(); i++) {
+            last = DEPUTY_OF.get(state.tickets.get("1001").groupId());
+            say(last, "非本组 #1001");
+        }
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.ESCALATED, t.status());
+        assertEquals(DEPUTY_OF.keySet(), java.util.Set.copyOf(t.declined()));
+        assertTrue(t.forwardedTo().isEmpty());
+        assertTrue(sendsTo(CITIZEN).stream().anyMatch(s -> s.text().contains("暂未找到对口")),
+                sendsTo(CITIZEN).toString());
+
+        // the last group's deputy declines it again (a repeated message): nothing changes, nothing fails
+        String again = say(last, "非本组 #1001");
+        assertTrue(again.contains("无需再次退回"), again);
+        assertEquals(t, state.tickets.get("1001"));
+    }
+
+    @Test
+    void aTicketNumberIsReadWholeAndANumberWithoutTextAsksForTheText() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+
+        String r = say(YU, "#10015");
+        assertTrue(r.contains("请在编号后写上答复内容") && r.contains("#10015"), r);
+        r = say(YU, "#1001");
+        assertTrue(r.contains("#1001 "), r);
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+        assertTrue(sendsTo(CITIZEN).isEmpty(), "nothing relayed: " + sendsTo(CITIZEN));
+        r = say(CITIZEN, "补充 1001");
+        assertTrue(r.contains("请在编号后写上要补充的内容"), r);
+        assertEquals(1, state.tickets.get("1001").messages().size());
+
+        // an answer written straight after the number still answers
+        say(YU, "#1001已安排明天疏通");
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+        assertTrue(sendsTo(CITIZEN).get(0).text().contains("已安排明天疏通"));
+    }
+
+    @Test
+    void aDeputysOwnQuestionIsNotForwardedToThemAndTheyRateItsAnswerLikeAnyone() {
+        String yu = DEPUTY_OF.get("pro-urban");
+        String social = DEPUTY_OF.get("pro-social");
+        say(yu, "小区门口的下水道堵了，一下雨就积水");
+        Ticket own = state.tickets.get("1001");
+        assertEquals("pro-urban", own.groupId());
+        assertFalse(own.forwardedTo().contains("dep-004"), own.forwardedTo().toString());
+        assertTrue(sendsTo(yu).isEmpty(), "the asker is not sent their own question");
+
+        // 余宏超 asks a social question, then gets another constituent's urban question forwarded
+        say(yu, "新问题");
+        say(yu, "工地拖欠我们农民工工资半年了");
+        say(CITIZEN, "楼下饭店油烟直排，窗户都不敢开");
+        assertTrue(state.conversation(yu).forwarded().contains("1003"), state.conversation(yu).forwarded().toString());
+        say(social, "#1002 已经联系劳动监察大队处理");
+        assertEquals("1002", state.conversation(yu).ratingTicketId());
+
+        String r = say(yu, "1");
+        assertTrue(r.contains("感谢"), r);
+        assertEquals(1, state.tickets.get("1002").rating().satisfaction());
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1003").status(), "not answered with \"1\"");
+        assertTrue(state.tickets.get("1003").answers().isEmpty());
     }
 
     @Test
@@ -370,10 +459,15 @@ class ConversationEngineTest {
         say(CITIZEN, q);
         say(CITIZEN, "你好");
         assertFalse(say(CITIZEN, "1").contains(faqAnswer(suggested.get(0))), "another message dropped the list");
-        // 转代表 still takes the question that was not answered
+        // 转代表 still takes the question that was not answered; with no group evidence the constituent picks one
         say(CITIZEN, q);
-        assertTrue(say(CITIZEN, "转代表").contains("具体说说"), "a question with no group evidence needs detail");
+        String groups = say(CITIZEN, "转代表");
+        assertTrue(groups.contains("1. 监察司法") || groups.contains("监察司法"), groups);
         assertTrue(state.tickets.isEmpty());
+        String picked = say(CITIZEN, "3");
+        assertTrue(picked.contains("#1001"), picked);
+        assertEquals(state.kb.professionalGroups().get(2).id(), state.tickets.get("1001").groupId());
+        assertEquals(q, state.tickets.get("1001").question());
     }
 
     @Test

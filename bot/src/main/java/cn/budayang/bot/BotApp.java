@@ -36,8 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BotApp implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BotApp.class);
-    /** How often the lifecycle clock looks for reminders and escalations. */
+    /** How often the lifecycle clock looks for reminders and escalations, at most ... */
     static final Duration TICK = Duration.ofSeconds(30);
+    /** ... and at least (a tenth of a short answer deadline, so that its reminder at half comes on time). */
+    static final Duration MIN_TICK = Duration.ofSeconds(1);
     /** Concurrent outbound calls: WeChat answers in tens of milliseconds, so sends wait on the network, not CPU. */
     static final int OUTBOX_THREADS = 16;
 
@@ -93,9 +95,20 @@ public final class BotApp implements AutoCloseable {
         if (config.knowledgeDir() != null) {
             knowledge.startWatching(Duration.ofSeconds(2));
         }
-        ticker.scheduleWithFixedDelay(this::tickQuietly, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        long tick = tick(config.answerDeadline()).toMillis();
+        ticker.scheduleWithFixedDelay(this::tickQuietly, tick, tick, TimeUnit.MILLISECONDS);
         port = server.start();
         return port;
+    }
+
+    /**
+     * The lifecycle clock's period: {@link #TICK}, or a tenth of the answer deadline when that is shorter (a deadline
+     * of 20 s is checked every 2 s: its reminder comes at 10–12 s, its escalation at 20–22 s), never under
+     * {@link #MIN_TICK}.
+     */
+    static Duration tick(Duration answerDeadline) {
+        Duration tenth = answerDeadline.dividedBy(10);
+        return tenth.compareTo(TICK) >= 0 ? TICK : tenth.compareTo(MIN_TICK) <= 0 ? MIN_TICK : tenth;
     }
 
     private void tickQuietly() {

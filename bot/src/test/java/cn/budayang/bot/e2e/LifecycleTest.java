@@ -100,6 +100,28 @@ class LifecycleTest {
     }
 
     @Test
+    void aShortDeadlineIsKeptByTheServersOwnClockReminderFirst() {
+        // no tick() by hand: the server's scheduler checks a 20 s deadline every 2 s (every 30 s for long ones)
+        try (BotHarness bot = new BotHarness(data, Duration.ofSeconds(20), null)) {
+            bot.say(YU, "绑定 274115");
+            String accepted = bot.say(CITIZEN, QUESTION);
+            assertTrue(accepted.contains("20秒"), accepted);
+            ReceptionFlowTest.awaitTo(bot, YU, 1);
+            bot.say(YU, "收到");
+
+            bot.clock.advance(Duration.ofSeconds(11));
+            List<SentMessage> toYu = ReceptionFlowTest.awaitTo(bot, YU, 2);
+            assertTrue(toYu.get(1).content().contains("提醒"), toYu.get(1).content());
+            assertEquals("assigned", bot.admin("/api/tickets/1001").get("status").asText());
+
+            bot.clock.advance(Duration.ofSeconds(10));
+            toYu = ReceptionFlowTest.awaitTo(bot, YU, 3);
+            assertTrue(toYu.get(2).content().contains("督办"), toYu.get(2).content());
+            assertEquals("escalated", bot.admin("/api/tickets/1001").get("status").asText());
+        }
+    }
+
+    @Test
     void theClockRemindsAtHalfEscalatesOnceAndTheAdminApiFlagsOverdue() {
         try (BotHarness bot = new BotHarness(data)) {
             bot.say(YU, "绑定 274115");

@@ -237,6 +237,7 @@ public final class Outbox implements AutoCloseable {
             return;
         }
         OutboxEntry e = found.get();
+        Instant started = clock.instant();
         Result result;
         try {
             if (e.kind() == Kind.NOTICE) {
@@ -247,12 +248,12 @@ public final class Outbox implements AutoCloseable {
             } else {
                 sender.sendText(e.openId(), e.text());
             }
-            result = Result.SENT;
+            result = new Result(null, started);
         } catch (WeChatApiException x) {
-            result = new Result(x);
+            result = new Result(x, started);
         } catch (RuntimeException x) {
             result = new Result(new WeChatApiException("outbox", WeChatApiException.TRANSPORT_ERRCODE,
-                    x.toString()));
+                    x.toString()), started);
         }
         Result r = result;
         store.write(s -> settle(s, id, r)).whenComplete((settled, err) -> {
@@ -273,8 +274,8 @@ public final class Outbox implements AutoCloseable {
     private record Settled(Instant again, List<Long> wake) {
     }
 
-    private record Result(WeChatApiException error) {
-        static final Result SENT = new Result(null);
+    /** What one attempt came to (no error: sent), and when it started. */
+    private record Result(WeChatApiException error, Instant startedAt) {
     }
 
     /** Stores what became of one attempt. Runs on the writer thread. */
@@ -298,7 +299,14 @@ public final class Outbox implements AutoCloseable {
             WeChatApiException x = r.error;
             switch (x.kind()) {
                 case OUT_OF_WINDOW, QUOTA_EXHAUSTED, NOT_FOLLOWING -> {
-                    if (e.kind() == Kind.NOTICE) {
+                    Instant wrote = s.conversations().get(e.openId()).map(Conversation::lastInboundAt).orElse(null);
+                    boolean wroteMeanwhile = wrote != null && !wrote.isBefore(r.startedAt());
+                    if (e.kind() != Kind.NOTICE && wroteMeanwhile && tries < MAX_ATTEMPTS) {
+                        // the recipient wrote while the call was under way: their window and quota are new, the
+                        // refusal is about the state before; try again now instead of waiting for yet another message
+                        next = e.with(State.PENDING, tries, now, x.errcode(), x.errmsg(), now);
+                        again = now;
+                    } else if (e.kind() == Kind.NOTICE) {
                         next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
                     } else {
                         next = e.with(State.WAITING, tries, null, x.errcode(), x.errmsg(), now);

@@ -1,0 +1,86 @@
+package cn.budayang.bot.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import cn.budayang.bot.reception.Conversation;
+import cn.budayang.bot.store.MapDbStore;
+import cn.budayang.wechat.api.WeChatApiException;
+import cn.budayang.wechat.testing.MutableClock;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The outbox on the real store, with a sender that WeChat's answers are played through. */
+class OutboxTest {
+
+    @TempDir
+    Path data;
+
+    @Test
+    void aWindowRefusalForACallDuringWhichTheRecipientWroteIsRetriedNotParkedUntilTheyWriteAgain() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        CountDownLatch calling = new CountDownLatch(1);
+        CountDownLatch wrote = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        Outbox.Sender sender = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                if (calls.incrementAndGet() == 1) {
+                    // the first call is under way when the recipient writes; WeChat then answers 45015
+                    calling.countDown();
+                    try {
+                        wrote.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new WeChatApiException("/cgi-bin/message/custom/send", 45015, "response out of time limit");
+                }
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        String x = "oDeputyX";
+        try (MapDbStore store = MapDbStore.open(data); Outbox outbox = new Outbox(store, sender, null, clock, pool)) {
+            outbox.start();
+            store.write(s -> {
+                s.conversations().put(x, Conversation.fresh(x).inbound(clock.instant().minus(Duration.ofHours(47))));
+                return null;
+            }).join();
+            List<Long> ids = store.write(s -> outbox.enqueue(s, x, "【群众留言 #1001】路灯不亮", null, "代表", "forward",
+                    clock.instant(), new Outbox.Deliveries())).join();
+            outbox.wake(ids);
+            assertTrue(calling.await(10, TimeUnit.SECONDS));
+            clock.advance(Duration.ofSeconds(1));
+            store.write(s -> {
+                s.conversations().put(x, s.conversations().get(x).orElseThrow().inbound(clock.instant()));
+                return outbox.release(s, x, clock.instant());
+            }).join();
+            wrote.countDown();
+
+            long id = ids.get(0);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < end && store.outbox().get(id).orElseThrow().state() != OutboxEntry.State.SENT) {
+                Thread.sleep(20);
+            }
+            assertEquals(OutboxEntry.State.SENT, store.outbox().get(id).orElseThrow().state());
+            assertEquals(2, calls.get());
+            assertTrue(store.conversations().get(x).orElseThrow().windowOpen(clock.instant()),
+                    "the window the recipient opened stays open");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -96,10 +96,17 @@ public final class Main {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (a.equals("--file") && i + 1 < args.size()) {
-                file = Path.of(args.get(++i));
-            } else if (a.equals("--knowledge-dir") && i + 1 < args.size()) {
-                dir = Path.of(args.get(++i));
+            if (a.equals("--file") || a.equals("--knowledge-dir")) {
+                if (i + 1 >= args.size()) {
+                    err.println("route: " + a + " needs a path\n" + routeHelp());
+                    return 2;
+                }
+                Path p = Path.of(args.get(++i));
+                if (a.equals("--file")) {
+                    file = p;
+                } else {
+                    dir = p;
+                }
             } else {
                 text.append(text.length() == 0 ? "" : " ").append(a);
             }

@@ -48,6 +48,16 @@ class MainTest {
     }
 
     @Test
+    void anOptionWithoutItsPathIsAUsageError() {
+        for (String option : List.of("--file", "--knowledge-dir")) {
+            Run r = run(Map.of(), "route", option);
+            assertEquals(2, r.code(), option);
+            assertTrue(r.out().isEmpty(), "nothing routed: " + r.out());
+            assertTrue(r.err().contains(option + " needs a path"), r.err());
+        }
+    }
+
+    @Test
     void routeFileKeepsOrderAndOneLinePerInput() throws IOException {
         Path in = dir.resolve("q.txt");
         Files.writeString(in, "谢谢\n联络站几点开门？\n拖欠农民工工资半年了\n");

@@ -905,6 +905,10 @@ public final class ConversationEngine {
             return target.refusal();
         }
         Ticket t = target.ticket();
+        if (t.status() == TicketStatus.ANSWERED) {
+            // an answered ticket waits for the constituent's rating: there is nothing left to claim
+            return Texts.alreadyClosed(t);
+        }
         if (t.claimedBy() != null) {
             String who = ch.state.knowledge().deputy(t.claimedBy()).map(Deputy::name).orElse(t.claimedBy());
             return t.claimedBy().equals(d.id()) ? Texts.claimedAlready(t) : Texts.claimedByOther(t, who);

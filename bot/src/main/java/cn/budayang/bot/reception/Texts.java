@@ -296,10 +296,16 @@ final class Texts {
         return s + (r.solved() ? "，已解决" : "，未解决");
     }
 
+    /** Ticket numbers listed at most in one message (WeChat's text limit is about 2,000 bytes). */
+    static final int MAX_LISTED = 20;
+
     static String whichTicket(List<String> open) {
         StringBuilder b = new StringBuilder("您有多条待答复的留言：");
-        for (String id : open) {
+        for (String id : open.subList(0, Math.min(MAX_LISTED, open.size()))) {
             b.append(" #").append(id);
+        }
+        if (open.size() > MAX_LISTED) {
+            b.append(" 等").append(open.size()).append("条");
         }
         return b.append("。请用“#编号 答复内容”说明答复哪一条。").toString();
     }

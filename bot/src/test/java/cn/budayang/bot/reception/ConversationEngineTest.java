@@ -220,6 +220,18 @@ class ConversationEngineTest {
         assertTrue(sendsTo(YU).get(0).text().contains("陈鹏华"));
         assertTrue(sendsTo(CITIZEN).get(0).text().contains("认领"));
         assertTrue(say(YU, "认领 #1001").contains("已由陈鹏华代表认领"));
+        say(CHEN, "#1001 已安排疏通");
+        assertTrue(say(YU, "认领 #1001").contains("不能再做此操作"), "an answered ticket is not claimed");
+    }
+
+    @Test
+    void aDeputyWithManyOpenTicketsIsShownTheFirstNumbersOnly() {
+        say(YU, "绑定 274115");
+        for (int i = 0; i < 25; i++) {
+            say("oCitizen" + i, "小区门口的下水道堵了，一下雨就积水");
+        }
+        String r = say(YU, "已经处理了");
+        assertTrue(r.contains("#1001") && r.contains("#1020") && !r.contains("#1021") && r.contains("等25条"), r);
     }
 
     @Test

@@ -79,6 +79,14 @@ public final class ConversationEngine {
     private static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
 
     private final Duration answerDeadline;
+    /**
+     * openid → when its wrong bind codes were sent, within {@link #BIND_WINDOW}: a six-digit code is not to be found
+     * by trying. Kept in memory (a restart forgets it); touched on the store's writer thread only.
+     */
+    private final Map<String, List<Instant>> bindFailures = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Wrong bind codes an openid may send within {@link #BIND_WINDOW}. */
+    static final int BIND_ATTEMPTS = 5;
+    static final Duration BIND_WINDOW = Duration.ofHours(1);
 
     /** @param answerDeadline time from assignment to the first answer; a reminder goes at half of it */
     public ConversationEngine(Duration answerDeadline) {
@@ -153,10 +161,10 @@ public final class ConversationEngine {
             return null;
         }
         if (message instanceof WeChatMessage.Subscribe s) {
-            return s.scene().map(scene -> onScene(ch, from, scene, true)).orElse(Texts.WELCOME);
+            return s.scene().map(scene -> onScene(ch, from, scene, true, now)).orElse(Texts.WELCOME);
         }
         if (message instanceof WeChatMessage.Scan s) {
-            return onScene(ch, from, s.eventKey() == null ? "" : s.eventKey(), false);
+            return onScene(ch, from, s.eventKey() == null ? "" : s.eventKey(), false, now);
         }
         if (message instanceof WeChatMessage.Unsubscribe) {
             ch.put(ch.conversation(from).unsubscribed());
@@ -247,7 +255,7 @@ public final class ConversationEngine {
             }
         }
         if ((m = BIND.matcher(text)).matches()) {
-            return bind(ch, from, m.group(1));
+            return bind(ch, from, m.group(1), now);
         }
         if ((m = PROGRESS.matcher(text)).matches()) {
             return progress(ch, from, m.group(1));
@@ -792,9 +800,9 @@ public final class ConversationEngine {
 
     // ---------------------------------------------------------------- stations and menus
 
-    private String onScene(Changes ch, String from, String scene, boolean subscribed) {
+    private String onScene(Changes ch, String from, String scene, boolean subscribed, Instant now) {
         if (scene.startsWith("bind:")) {
-            return bind(ch, from, scene.substring(5));
+            return bind(ch, from, scene.substring(5), now);
         }
         Optional<Station> station = ch.state.knowledge().station(scene);
         if (station.isEmpty()) {
@@ -836,11 +844,24 @@ public final class ConversationEngine {
 
     // ---------------------------------------------------------------- deputies
 
-    private String bind(Changes ch, String from, String code) {
+    private String bind(Changes ch, String from, String code, Instant now) {
+        Instant since = now.minus(BIND_WINDOW);
+        List<Instant> failures = bindFailures.getOrDefault(from, List.of()).stream().filter(t -> t.isAfter(since))
+                .toList();
+        if (failures.size() >= BIND_ATTEMPTS) {
+            return Texts.BIND_LOCKED;
+        }
         Optional<Deputy> d = ch.state.knowledge().deputyByBindCode(code);
         if (d.isEmpty()) {
+            List<Instant> more = new ArrayList<>(failures);
+            more.add(now);
+            bindFailures.put(from, more);
+            if (bindFailures.size() > 10_000) {
+                bindFailures.values().removeIf(l -> l.stream().noneMatch(t -> t.isAfter(since)));
+            }
             return Texts.BAD_BIND_CODE;
         }
+        bindFailures.remove(from);
         ch.put(ch.conversation(from).withDeputy(d.get().id()));
         ch.bind(d.get().id(), from);
         List<String> groups = new ArrayList<>();
@@ -1007,13 +1028,18 @@ public final class ConversationEngine {
 
     private static Optional<Deputy> deputyOf(Changes ch, Conversation c) {
         KnowledgeBase kb = ch.state.knowledge();
+        // a deputy is who the binding says: once their code was bound to another WeChat, this one is not them
         if (c.deputyId() != null) {
-            Optional<Deputy> d = kb.deputy(c.deputyId());
+            Optional<Deputy> d = kb.deputy(c.deputyId()).filter(x -> boundHere(ch, x, c.openId()));
             if (d.isPresent()) {
                 return d;
             }
         }
-        return kb.deputyByOpenId(c.openId());
+        return kb.deputyByOpenId(c.openId()).filter(x -> boundHere(ch, x, c.openId()));
+    }
+
+    private static boolean boundHere(Changes ch, Deputy d, String openId) {
+        return ch.state.boundOpenId(d.id()).map(openId::equals).orElse(true);
     }
 
     static Optional<String> deputyOpenId(DeskState state, Deputy d) {

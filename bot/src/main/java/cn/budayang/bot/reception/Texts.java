@@ -39,6 +39,8 @@ final class Texts {
 
     static final String BAD_BIND_CODE = "绑定码不正确，请核对后重新发送“绑定 绑定码”。绑定码由人大常委会代表工作部门提供。";
 
+    static final String BIND_LOCKED = "绑定码错误次数过多，请一小时后再试，或联系人大常委会代表工作部门核对绑定码。";
+
     static final String BIND_HOWTO = "人大代表请发送“绑定 绑定码”（绑定码由人大常委会代表工作部门提供），绑定后群众留言会转到您的微信。";
 
     static final String OFF_DUTY = "现在是非工作时间，值班工作人员在工作日 9:00—17:30 接入。"

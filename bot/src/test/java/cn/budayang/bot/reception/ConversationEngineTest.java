@@ -201,6 +201,26 @@ class ConversationEngineTest {
     }
 
     @Test
+    void aBindCodeCannotBeFoundByTryingAndBindingElsewhereEndsTheOldWeChatsPowers() {
+        for (int i = 0; i < ConversationEngine.BIND_ATTEMPTS; i++) {
+            assertTrue(say("oGuesser", "绑定 00000" + i).contains("绑定码不正确"));
+        }
+        assertTrue(say("oGuesser", "绑定 274115").contains("错误次数过多"), "even the right code, for an hour");
+        assertTrue(state.bindings.isEmpty());
+        now = now.plus(ConversationEngine.BIND_WINDOW);
+        assertTrue(say("oGuesser", "绑定 274115").contains("余宏超"));
+
+        // 余宏超 binds another WeChat: the first one is a constituent again
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        say("oGuesser", "#1001 我来答复");
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+        assertTrue(state.tickets.get("1001").answers().isEmpty());
+        say(YU, "#1001 已安排疏通");
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+    }
+
+    @Test
     void onlyTheGroupsDeputiesMayAnswer() {
         say("oDeputyFan", "绑定 457592");  // 范若勇, pro-judicial
         say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");

@@ -131,7 +131,10 @@ final class WeChatEndpoint {
         reply.whenComplete((text, failure) -> {
             if (out.isDone()) {
                 if (failure != null) {
-                    log.error("reception failed for {} after the reply budget: {}", message.dedupKey(),
+                    // WeChat's deadline came first: it was answered success and will not retry
+                    log.error("event=reception_failed_after_budget key={} from={} error=\"{}\" action=\"the message "
+                            + "was answered success before it could be stored and is lost: check the store (disk space, "
+                            + "BOT_DATA_DIR) and the server's load\"", message.dedupKey(), message.fromUser(),
                             cause(failure).toString());
                 }
                 return;

@@ -1080,7 +1080,8 @@ public final class ConversationEngine {
                 b.append(c);
             }
         }
-        return b.toString().strip().replaceAll("\\s+", " ");
+        // spaces collapse, line breaks stay (a deputy's answer in points, an address on its own line)
+        return b.toString().strip().replaceAll("[ \\t\\x0B\\f\\r]*\\n\\s*", "\n").replaceAll("[ \\t\\x0B\\f\\r]+", " ");
     }
 
     /** The state changes of one decision, so later steps see earlier ones. */

@@ -149,6 +149,22 @@ public final class Outbox implements AutoCloseable {
     /** The recipient wrote: their waiting entries become pending (up to WeChat's quota). Inside a store write. */
     public List<Long> release(Store s, String openId, Instant now) {
         sentInWindow.remove(openId);
+        return release(s, openId, now, Conversation.WINDOW_QUOTA);
+    }
+
+    /**
+     * The recipient followed the account, scanned one of its QR codes or clicked a menu: WeChat lets {@value
+     * #EVENT_QUOTA} texts reach them within the next minute, so that many waiting entries become pending (the
+     * 48-hour window is not opened by these). Inside a store write.
+     */
+    public List<Long> releaseForEvent(Store s, String openId, Instant now) {
+        return release(s, openId, now, EVENT_QUOTA);
+    }
+
+    /** Texts WeChat lets through in the minute after a follow, a QR scan or a menu click. */
+    static final int EVENT_QUOTA = 3;
+
+    private List<Long> release(Store s, String openId, Instant now, int quota) {
         Set<Long> ids = waiting.remove(openId);
         if (ids == null || ids.isEmpty()) {
             return List.of();
@@ -156,7 +172,6 @@ public final class Outbox implements AutoCloseable {
         List<Long> wake = new ArrayList<>();
         List<Long> sorted = new ArrayList<>(ids);
         sorted.sort(null);
-        int quota = Conversation.WINDOW_QUOTA;
         for (Long id : sorted) {
             Optional<OutboxEntry> e = s.outbox().get(id);
             if (e.isEmpty() || e.get().state() != State.WAITING) {

@@ -125,6 +125,9 @@ public final class Desk implements Reception {
         List<Long> created = new ArrayList<>();
         if (message instanceof WeChatMessage.Ordinary) {
             created.addAll(outbox.release(s, message.fromUser(), now));
+        } else if (message instanceof WeChatMessage.Subscribe || message instanceof WeChatMessage.Scan
+                || message instanceof WeChatMessage.Click) {
+            created.addAll(outbox.releaseForEvent(s, message.fromUser(), now));
         }
         created.addAll(apply(s, decision.actions(), now));
         Processed p = new Processed(decision.reply(), now, false, decision.transferToAgent());

@@ -153,4 +153,29 @@ class DeskTest {
         assertEquals(OutboxEntry.State.SENT, store.outbox().get(id).orElseThrow().state());
         assertTrue(sent.stream().anyMatch(t -> t.startsWith(deputy) && t.contains("#9999")), sent.toString());
     }
+    @Test
+    void aMenuClickLetsThreeWaitingTextsThroughAndTheRestWaitOn() throws Exception {
+        String deputy = "oUMLjpLrJzVTVjqGPr5f-ffMPfXL";
+        Desk desk = new Desk(store, knowledge::current, new ConversationEngine(Duration.ofHours(24)), outbox,
+                Runnable::run, clock);
+        desk.receive(text(deputy, "你好")).get(10, TimeUnit.SECONDS);
+        clock.advance(Duration.ofHours(49));
+        for (int i = 1; i <= 4; i++) {
+            String t = "【群众留言 #900" + i + "】路灯不亮";
+            store.write(s -> outbox.enqueue(s, deputy, t, null, "代表", "forward", clock.instant(),
+                    new Outbox.Deliveries())).join();
+        }
+        assertEquals(4, outboxTo(deputy).stream().filter(e -> e.state() == OutboxEntry.State.WAITING).count());
+
+        desk.receive(new WeChatMessage.Click("gh", deputy, clock.instant().getEpochSecond(), "MENU_ASK"))
+                .get(10, TimeUnit.SECONDS);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end && outboxTo(deputy).stream()
+                .filter(e -> e.state() == OutboxEntry.State.SENT).count() < 3) {
+            Thread.sleep(20);
+        }
+        List<OutboxEntry> entries = outboxTo(deputy);
+        assertEquals(List.of(OutboxEntry.State.SENT, OutboxEntry.State.SENT, OutboxEntry.State.SENT,
+                OutboxEntry.State.WAITING), entries.stream().map(OutboxEntry::state).toList(), entries.toString());
+    }
 }

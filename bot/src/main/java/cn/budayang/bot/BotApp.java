@@ -48,6 +48,8 @@ public final class BotApp implements AutoCloseable {
     private final Knowledge knowledge;
     private final Store store;
     private final ExecutorService appExecutor;
+    /** The admin API's queries, one at a time, apart from the webhook's work. */
+    private final ExecutorService adminExecutor;
     private final Outbox outbox;
     private final Desk desk;
     private final TicketAdmin admin;
@@ -66,6 +68,7 @@ public final class BotApp implements AutoCloseable {
         this.store = MapDbStore.open(config.dataDir());
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.appExecutor = Executors.newFixedThreadPool(threads, named("app"));
+        this.adminExecutor = Executors.newSingleThreadExecutor(named("admin"));
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         WeChatApiClient api = new WeChatApiClient(config.apiBase(), config.wechat(), http, clock, Sleeper.system(),
                 false);
@@ -84,7 +87,7 @@ public final class BotApp implements AutoCloseable {
                 appExecutor, clock);
         this.admin = new TicketAdmin(store, clock);
         WeChatProtocol protocol = new WeChatProtocol(config.wechat(), clock, config.freshness(), new SecureRandom());
-        this.server = new BotServer(config, protocol, desk, admin, this::health, appExecutor, clock);
+        this.server = new BotServer(config, protocol, desk, admin, this::health, appExecutor, adminExecutor, clock);
         this.ticker = Executors.newSingleThreadScheduledExecutor(named("lifecycle-clock"));
     }
 
@@ -158,6 +161,7 @@ public final class BotApp implements AutoCloseable {
         knowledge.close();
         store.close();
         appExecutor.shutdown();
+        adminExecutor.shutdownNow();
         try {
             appExecutor.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -51,17 +51,29 @@ public final class BotServer implements AutoCloseable {
 
     public BotServer(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
                      Supplier<Map<String, Object>> health, Executor appExecutor, Clock clock) {
+        this(config, protocol, reception, admin, health, appExecutor, appExecutor, clock);
+    }
+
+    /**
+     * @param adminExecutor runs the admin API's queries (full scans for stats and long lists): apart from
+     *                      {@code appExecutor}, so that however many of them run, the webhook's work is not queued
+     *                      behind them
+     */
+    public BotServer(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
+                     Supplier<Map<String, Object>> health, Executor appExecutor, Executor adminExecutor,
+                     Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
         this.initializer = new BotServerInitializer(
-                routes(config, protocol, reception, admin, health, appExecutor, clock), appExecutor,
+                routes(config, protocol, reception, admin, health, appExecutor, adminExecutor, clock), appExecutor,
                 config.maxBodyBytes(), config.idleTimeout(), REQUEST_TIMEOUT);
     }
 
     /** The route table; tests build their pipelines from the same wiring. */
     static List<Route> routes(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
-                              Supplier<Map<String, Object>> health, Executor appExecutor, Clock clock) {
+                              Supplier<Map<String, Object>> health, Executor appExecutor, Executor adminExecutor,
+                              Clock clock) {
         WeChatEndpoint wechat = new WeChatEndpoint(protocol, reception, appExecutor, clock, config.replyBudget());
-        AdminEndpoint api = new AdminEndpoint(admin, config.adminToken(), appExecutor);
+        AdminEndpoint api = new AdminEndpoint(admin, config.adminToken(), adminExecutor);
         HealthEndpoint healthz = new HealthEndpoint(health);
         return List.of(
                 Route.exact("/wechat", Map.of(HttpMethod.GET, wechat::verify, HttpMethod.POST, wechat::receive)),

@@ -86,6 +86,56 @@ class BotServerTest {
     }
 
     @Test
+    void slowAdminQueriesDoNotHoldUpTheWebhook() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        cn.budayang.bot.ticket.AdminQueries slow = new FakeAdminQueries(List.of(Fixtures.ticket("7"))) {
+            @Override
+            public java.util.Map<String, Object> stats() {
+                running.incrementAndGet();
+                try {
+                    release.await(); // a full scan of a large store
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.stats();
+            }
+        };
+        ExecutorService admin = Executors.newSingleThreadExecutor();
+        try {
+            BotConfig config = Fixtures.config(false, Fixtures.ADMIN_TOKEN).withHost("127.0.0.1").withPort(0);
+            server = new BotServer(config, Fixtures.protocol(false), FakeReception.replying("已收到，工单号 7"), slow,
+                    Fixtures::health, app, admin, Fixtures.CLOCK);
+            URI base = URI.create("http://127.0.0.1:" + server.start());
+            List<CompletableFuture<HttpResponse<String>>> stats = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                stats.add(client.sendAsync(HttpRequest.newBuilder(base.resolve("/api/stats"))
+                        .header("Authorization", "Bearer " + Fixtures.ADMIN_TOKEN).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (running.get() == 0 && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, running.get(), "admin queries run one at a time");
+
+            SignedRequests.Request push = Fixtures.signed().plaintext(Fixtures.textXml("社区服务站几点开门？"));
+            HttpResponse<String> reply = send(HttpRequest.newBuilder(URI.create(base + "/wechat?" + push.query()))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(push.body())));
+            assertEquals("已收到，工单号 7",
+                    WeChatXml.readFlat(reply.body().getBytes(StandardCharsets.UTF_8)).get("Content"),
+                    "the passive reply, not success after the budget");
+            release.countDown();
+            for (CompletableFuture<HttpResponse<String>> f : stats) {
+                assertEquals(200, f.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            }
+        } finally {
+            release.countDown();
+            admin.shutdownNow();
+        }
+    }
+
+    @Test
     void keepAliveAnswersSeveralRequestsOnOneSocket() throws Exception {
         int port = start(Fixtures.config(false, null), new FakeReception());
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {

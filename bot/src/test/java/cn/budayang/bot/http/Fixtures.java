@@ -92,7 +92,8 @@ final class Fixtures {
     /** The server's routes over the given fakes, with direct executors. */
     static List<Route> routes(boolean aes, String adminToken, Reception reception, AdminQueries admin,
                               Supplier<Map<String, Object>> health) {
-        return BotServer.routes(config(aes, adminToken), protocol(aes), reception, admin, health, DIRECT, CLOCK);
+        return BotServer.routes(config(aes, adminToken), protocol(aes), reception, admin, health, DIRECT, DIRECT,
+                CLOCK);
     }
 
     /** A channel with only the dispatcher: write {@link FullHttpRequest}s, read {@link FullHttpResponse}s. */
@@ -180,7 +181,7 @@ final class Fixtures {
     }
 
     /** Admin queries over a fixed list of tickets; records the last query. */
-    static final class FakeAdminQueries implements AdminQueries {
+    static class FakeAdminQueries implements AdminQueries {
         final List<Ticket> tickets;
         final AtomicInteger calls = new AtomicInteger();
         volatile TicketQuery lastQuery;

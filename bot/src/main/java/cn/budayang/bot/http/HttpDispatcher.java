@@ -67,9 +67,14 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
         DecoderResult result = msg.decoderResult();
+        String uriProblem = result.isFailure() ? null : Request.uriProblem(msg.uri());
         if (result.isFailure()) {
             log.debug("unparseable request on {}: {}", ctx.channel().id(), result.cause().toString());
             submit(ctx, new Exchange(Request.headOnly(msg), malformed(result.cause())));
+        } else if (uriProblem != null) {
+            log.debug("undecodable request URI on {}: {}", ctx.channel().id(), uriProblem);
+            submit(ctx, new Exchange(Request.headOnly(msg), HttpError.badRequest("bad_uri",
+                    "the request URI cannot be decoded: " + uriProblem)));
         } else {
             submit(ctx, new Exchange(Request.of(msg), null));
         }

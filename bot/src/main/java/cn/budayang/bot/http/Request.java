@@ -37,14 +37,34 @@ record Request(HttpMethod method, String uri, String path, Map<String, String> q
     private static Request head(HttpRequest req, byte[] body) {
         QueryStringDecoder qs = new QueryStringDecoder(req.uri());
         Map<String, String> query = new LinkedHashMap<>();
-        for (Map.Entry<String, List<String>> e : qs.parameters().entrySet()) {
-            if (!e.getValue().isEmpty()) {
-                query.put(e.getKey(), e.getValue().get(0));
+        String path;
+        try {
+            for (Map.Entry<String, List<String>> e : qs.parameters().entrySet()) {
+                if (!e.getValue().isEmpty()) {
+                    query.put(e.getKey(), e.getValue().get(0));
+                }
             }
+            path = qs.path();
+        } catch (IllegalArgumentException e) {
+            // a bad %-escape: the caller answers 400 (see uriProblem); kept undecoded meanwhile
+            query.clear();
+            path = qs.rawPath();
         }
         HttpHeaders headers = new DefaultHttpHeaders().set(req.headers());
-        return new Request(req.method(), req.uri(), qs.path(), Collections.unmodifiableMap(query), headers, body,
+        return new Request(req.method(), req.uri(), path, Collections.unmodifiableMap(query), headers, body,
                 HttpUtil.isKeepAlive((HttpMessage) req));
+    }
+
+    /** Why the URI cannot be decoded (a bad %-escape in its path or query), or null when it can. */
+    static String uriProblem(String uri) {
+        try {
+            QueryStringDecoder qs = new QueryStringDecoder(uri);
+            qs.path();
+            qs.parameters();
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     /** The header's first value, or null. */

@@ -56,6 +56,21 @@ class HttpDispatcherTest {
     }
 
     @Test
+    void aBadPercentEscapeIs400AndTheConnectionServesOn() {
+        EmbeddedChannel ch = channel();
+        for (String uri : List.of("/healthz?x=%zz", "/wechat%", "/api/tickets?limit=%E4%B")) {
+            ch.writeInbound(Fixtures.get(uri));
+            Resp r = next(ch);
+            assertEquals(400, r.status(), uri);
+            assertTrue(r.body().startsWith("{\"error\":\"bad_uri\""), r.body());
+            assertTrue(ch.isActive(), "the connection stays open: " + uri);
+        }
+        ch.writeInbound(Fixtures.get("/healthz"));
+        assertEquals(200, next(ch).status());
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
     void trailingSlashIsAnotherPath() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Fixtures.get("/healthz/"));

@@ -165,6 +165,9 @@ public final class WeChatXml {
      * message (a file-system probe for jaxp.properties each time). A DocumentBuilder parses one document at a time,
      * which a thread-local guarantees, and keeps its features, resolver and error handler between documents.
      */
+    /** Elements may nest this deep at most (root included). */
+    static final int MAX_DEPTH = 16;
+
     private static final ThreadLocal<DocumentBuilder> BUILDER = ThreadLocal.withInitial(WeChatXml::newBuilder);
 
     private static DocumentBuilder newBuilder() {
@@ -177,6 +180,9 @@ public final class WeChatXml {
             f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             f.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
             f.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+            // WeChat's pushes nest five deep at most (SendPicsInfo/PicList/item/PicMd5Sum); thousands of levels would
+            // overflow the stack of the thread reading the text of a field
+            f.setAttribute("http://www.oracle.com/xml/jaxp/properties/maxElementDepth", String.valueOf(MAX_DEPTH));
             f.setXIncludeAware(false);
             f.setExpandEntityReferences(false);
             f.setNamespaceAware(false);

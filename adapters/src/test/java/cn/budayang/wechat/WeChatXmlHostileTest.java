@@ -52,6 +52,22 @@ class WeChatXmlHostileTest {
     }
 
     @Test
+    void deepNestingIsMalformedNotAStackOverflowAndWeChatsOwnNestingParses() {
+        String deep = "<a>".repeat(9000) + "x" + "</a>".repeat(9000);
+        WeChatProtocolException e = refused("<xml>" + HEAD + "<Content>" + deep + "</Content><MsgId>1</MsgId></xml>");
+        assertEquals(Kind.MALFORMED_XML, e.kind());
+
+        // the deepest push WeChat sends: a picture-menu event, five levels with the root
+        String pics = "<xml><ToUserName><![CDATA[gh_a]]></ToUserName><FromUserName><![CDATA[o_b]]></FromUserName>"
+                + "<CreateTime>1732600000</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                + "<Event><![CDATA[pic_sysphoto]]></Event><EventKey><![CDATA[k]]></EventKey>"
+                + "<SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[abc]]></PicMd5Sum></item>"
+                + "</PicList></SendPicsInfo></xml>";
+        Map<String, String> fields = WeChatXml.readFlat(pics.getBytes(StandardCharsets.UTF_8));
+        assertEquals("1abc", fields.get("SendPicsInfo"));
+    }
+
+    @Test
     void externalEntityIsRefusedAndTheFileNeverAppears() throws Exception {
         Path file = secretFile();
         String secret = Files.readString(file);

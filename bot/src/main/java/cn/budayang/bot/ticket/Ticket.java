@@ -91,11 +91,14 @@ public record Ticket(
                 append(history, new HistoryEntry(now, next, event, actor, note)), deliveries);
     }
 
-    /** 交办: assigns to a group with a deadline; allowed from admitted, and again (reassignment) from open states. */
+    /**
+     * 交办: assigns to a group with a deadline; allowed from admitted, and again (reassignment) from open states. The
+     * first answer is then that of this assignment (a reassigned ticket was not answered by its new group yet).
+     */
     public Ticket assigned(String group, Instant deadline, String actor, String note, Instant now) {
         Lifecycle.check(status, TicketStatus.ASSIGNED, "assign");
         return new Ticket(id, TicketStatus.ASSIGNED, openId, question, group, stationId, areaGroupId, createdAt, now,
-                deadline, firstAnsweredAt, false, false, null, List.of(), declined, messages, answers, rating,
+                deadline, null, false, false, null, List.of(), declined, messages, answers, rating,
                 append(history, new HistoryEntry(now, TicketStatus.ASSIGNED, "assign", actor, note)), deliveries);
     }
 

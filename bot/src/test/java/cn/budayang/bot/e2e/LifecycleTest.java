@@ -188,6 +188,16 @@ class LifecycleTest {
             assertEquals(0.0, stats.get("解决率").asDouble());
             assertTrue(stats.get("byGroup").has("pro-urban"));
             assertTrue(stats.get("medianFirstAnswerSeconds").isNumber());
+
+            // the reopened ticket is declined and goes to another group: its clock starts again, and that group is
+            // not credited with the first group's answer
+            bot.clock.advance(Duration.ofHours(3));
+            assertTrue(bot.say(YU, "非本组 #1002").contains("改派"));
+            String group = bot.admin("/api/tickets/1002").get("groupId").asText();
+            JsonNode after = bot.admin("/api/stats");
+            JsonNode median = after.get("medianFirstAnswerSeconds");
+            assertTrue(median.isNull() || median.asLong() >= 0, after.toString());
+            assertEquals(0, after.get("byGroup").get(group).get("answeredInTime").asInt(), after.toString());
         }
     }
 

@@ -129,6 +129,9 @@ public final class ConfigLoader {
         return out;
     }
 
+    /** The longest answer deadline accepted: a year. */
+    static final Duration MAX_ANSWER_DEADLINE = Duration.ofDays(365);
+
     private static BotConfig build(Map<String, String> s) {
         BotConfig d = BotConfig.defaults();
         List<String> problems = new ArrayList<>();
@@ -158,7 +161,13 @@ public final class ConfigLoader {
             problems.add("WECHAT_TOKEN must be 3 to 32 letters or digits, as the Official Account platform requires");
         }
         String appId = s.getOrDefault("WECHAT_APP_ID", BotConfig.DEMO_APP_ID);
+        if (appId.isBlank()) {
+            problems.add("WECHAT_APP_ID must not be empty (the Official Account's AppID, wx...)");
+        }
         String secret = s.getOrDefault("WECHAT_APP_SECRET", BotConfig.DEMO_APP_SECRET);
+        if (secret.isBlank()) {
+            problems.add("WECHAT_APP_SECRET must not be empty");
+        }
         String aesKey = s.get("WECHAT_AES_KEY");
         if (aesKey != null && !aesKey.matches("[A-Za-z0-9]{43}")) {
             problems.add("WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters and digits)");
@@ -178,8 +187,9 @@ public final class ConfigLoader {
         if (s.containsKey("BOT_ANSWER_DEADLINE")) {
             try {
                 deadline = Duration.parse(s.get("BOT_ANSWER_DEADLINE"));
-                if (deadline.isNegative() || deadline.isZero()) {
-                    problems.add("BOT_ANSWER_DEADLINE must be positive, was " + s.get("BOT_ANSWER_DEADLINE"));
+                if (deadline.isNegative() || deadline.isZero() || deadline.compareTo(MAX_ANSWER_DEADLINE) > 0) {
+                    problems.add("BOT_ANSWER_DEADLINE must be positive and at most " + MAX_ANSWER_DEADLINE.toDays()
+                            + " days, was " + s.get("BOT_ANSWER_DEADLINE"));
                 }
             } catch (DateTimeParseException e) {
                 problems.add("BOT_ANSWER_DEADLINE must be an ISO-8601 duration such as PT24H or PT30M, was '"

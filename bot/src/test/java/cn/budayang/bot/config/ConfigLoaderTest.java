@@ -58,6 +58,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void emptyCredentialsAndAnEndlessDeadlineAreProblemsNotCrashes() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(
+                List.of("--wechat-app-id=", "--wechat-app-secret="), Map.of("BOT_ANSWER_DEADLINE",
+                        "PT2562047788015215H")));
+        for (String name : List.of("WECHAT_APP_ID", "WECHAT_APP_SECRET", "BOT_ANSWER_DEADLINE")) {
+            assertTrue(e.getMessage().contains(name), () -> name + " missing from: " + e.getMessage());
+        }
+    }
+
+    @Test
     void unknownFlagsAndFileKeysAreRefused() throws IOException {
         assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of("--prot", "1"), Map.of()))
                 .getMessage().contains("--prot"));

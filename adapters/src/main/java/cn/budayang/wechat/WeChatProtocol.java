@@ -159,7 +159,8 @@ public final class WeChatProtocol {
             throw new WeChatProtocolException(Kind.STALE_TIMESTAMP, "timestamp is not a Unix time in seconds");
         }
         long now = clock.instant().getEpochSecond();
-        if (Math.abs(now - ts) > freshness.toSeconds()) {
+        // compared without subtracting: now - ts overflows for a timestamp near Long.MIN_VALUE
+        if (ts < now - freshness.toSeconds() || ts > now + freshness.toSeconds()) {
             throw new WeChatProtocolException(Kind.STALE_TIMESTAMP, "timestamp is " + (now - ts)
                     + " s away from now, outside ±" + freshness.toSeconds() + " s; replayed request or a wrong clock");
         }

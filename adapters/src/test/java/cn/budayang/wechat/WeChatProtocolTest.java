@@ -163,6 +163,14 @@ class WeChatProtocolTest {
     }
 
     @Test
+    void aTimestampThatWouldOverflowTheFreshnessCheckIsStale() {
+        String ts = Long.toString(NOW + Long.MIN_VALUE); // now - ts overflows back into the window
+        Map<String, String> q = Map.of("signature", WeChatSignature.sign(TOKEN, ts, "1"), "timestamp", ts,
+                "nonce", "1");
+        assertEquals(Kind.STALE_TIMESTAMP, kindOf(() -> protocol.decode(q, message.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    @Test
     void nonNumericTimestampWithValidSignatureIsStale() {
         Map<String, String> q = Map.of("signature", WeChatSignature.sign(TOKEN, "abc", "1"), "timestamp", "abc",
                 "nonce", "1");

@@ -85,6 +85,8 @@ public final class Outbox implements AutoCloseable {
     /** openid → ids of entries waiting for that person's next message. Maintained on the writer thread. */
     private final Map<String, Set<Long>> waiting = new ConcurrentHashMap<>();
     private final Thread dispatcher;
+    /** When the last settings error was logged (at most one a minute; every parked text shows it too). */
+    private volatile long configWarnedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(2);
     private volatile boolean closed;
 
     public Outbox(Store store, Sender sender, String noticeTemplateId, Clock clock, ExecutorService pool) {
@@ -102,8 +104,21 @@ public final class Outbox implements AutoCloseable {
         this.undeliverable = handler;
     }
 
-    /** Loads pending and waiting entries from the store and starts delivering. */
+    /**
+     * Loads pending and waiting entries from the store and starts delivering. Entries parked because the account's
+     * settings were wrong (an errcode of {@link WeChatApiException.Kind#CONFIG}) are pending again: the settings may have
+     * been fixed.
+     */
     public void start() {
+        store.write(s -> {
+            for (OutboxEntry e : s.outbox().scan(e -> e.state() == State.PARKED && e.lastErrcode() != null
+                    && WeChatApiException.kindOf(e.lastErrcode()) == WeChatApiException.Kind.CONFIG, false, 0,
+                    Integer.MAX_VALUE)) {
+                s.outbox().put(e.id(), e.with(State.PENDING, e.attempts(), clock.instant(), e.lastErrcode(),
+                        e.lastError(), clock.instant()));
+            }
+            return null;
+        }).join();
         for (OutboxEntry e : store.outbox().scan(e -> e.state() == State.PENDING || e.state() == State.WAITING,
                 false, 0, Integer.MAX_VALUE)) {
             if (e.state() == State.PENDING) {
@@ -348,6 +363,18 @@ public final class Outbox implements AutoCloseable {
                         next = e.with(State.PARKED, tries, null, x.errcode(), x.errmsg(), now);
                         log.warn("event=outbox_parked id={} purpose={} errcode={} action=\"delivery gave up after {} "
                                 + "attempts; see the ticket's deliveries\"", id, e.purpose(), x.errcode(), tries);
+                    } else if (x.kind() == WeChatApiException.Kind.CONFIG) {
+                        // the account's settings are wrong (AppID, AppSecret, IP whitelist): nothing about this text;
+                        // it is parked and sent again when the server restarts with the settings fixed
+                        next = e.with(State.PARKED, tries, null, x.errcode(), x.errmsg(), now);
+                        long t = System.nanoTime();
+                        if (t - configWarnedAt > TimeUnit.MINUTES.toNanos(1)) {
+                            configWarnedAt = t;
+                            log.error("event=outbox_config_error errcode={} errmsg=\"{}\" action=\"fix WECHAT_APP_ID / "
+                                    + "WECHAT_APP_SECRET or add this server's egress IP to the account's API IP "
+                                    + "whitelist (40164), then restart: texts parked for this are sent again at start\"",
+                                    x.errcode(), x.errmsg());
+                        }
                     } else {
                         next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
                         log.warn("event=outbox_failed id={} purpose={} errcode={} kind={}", id, e.purpose(),

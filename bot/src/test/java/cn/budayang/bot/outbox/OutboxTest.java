@@ -83,4 +83,61 @@ class OutboxTest {
             pool.shutdownNow();
         }
     }
+    @Test
+    void textsRefusedForTheAccountsSettingsAreParkedAndSentAgainAfterARestart() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        AtomicInteger refused = new AtomicInteger();
+        Outbox.Sender whitelistMissing = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                refused.incrementAndGet();
+                throw new WeChatApiException("/cgi-bin/token", 40164, "invalid ip 1.2.3.4, not in whitelist");
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        java.util.List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Outbox.Sender fixed = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                sent.add(content);
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (MapDbStore store = MapDbStore.open(data)) {
+            long id;
+            try (Outbox outbox = new Outbox(store, whitelistMissing, null, clock, pool)) {
+                outbox.start();
+                List<Long> ids = store.write(s -> outbox.enqueue(s, "oDeputyX", "【群众留言 #1001】路灯不亮", null,
+                        "代表", "forward", clock.instant(), new Outbox.Deliveries())).join();
+                outbox.wake(ids);
+                id = ids.get(0);
+                awaitState(store, id, OutboxEntry.State.PARKED);
+                assertEquals(40164, store.outbox().get(id).orElseThrow().lastErrcode());
+                assertEquals(1, refused.get(), "one attempt, no retry storm against a wrong setting");
+            }
+            // the operator adds the server's IP to the whitelist and restarts
+            try (Outbox outbox = new Outbox(store, fixed, null, clock, Executors.newFixedThreadPool(2))) {
+                outbox.start();
+                awaitState(store, id, OutboxEntry.State.SENT);
+                assertEquals(List.of("【群众留言 #1001】路灯不亮"), sent);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void awaitState(MapDbStore store, long id, OutboxEntry.State state) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end && store.outbox().get(id).orElseThrow().state() != state) {
+            Thread.sleep(20);
+        }
+        assertEquals(state, store.outbox().get(id).orElseThrow().state());
+    }
 }

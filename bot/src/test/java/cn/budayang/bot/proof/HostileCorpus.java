@@ -90,6 +90,10 @@ final class HostileCorpus {
         k.put("random-bytes-unsigned", c -> new Case("random-bytes-unsigned", RawHttp.post("/wechat?x=1",
                 c.bytes(1 + c.random.nextInt(4096))), FORBIDDEN));
         k.put("not-http", c -> c.notHttp());
+        k.put("deep-nesting", c -> c.signedPlain("deep-nesting", c.deepNesting(), BAD_REQUEST));
+        k.put("bad-uri-escape", c -> new Case("bad-uri-escape", c.random.nextBoolean()
+                ? RawHttp.get("/healthz?x=%" + "zZ%".charAt(c.random.nextInt(3)), "")
+                : RawHttp.post("/wechat%" + Integer.toHexString(c.random.nextInt(16)), c.bytes(16)), BAD_REQUEST));
         return k;
     }
 
@@ -124,6 +128,14 @@ final class HostileCorpus {
             b.append("\">");
         }
         return b.append("]><xml><Content>&l9;</Content></xml>").toString();
+    }
+
+    /** A well-formed push whose Content nests thousands of elements deep, inside the body size limit. */
+    private String deepNesting() {
+        int depth = 2_000 + random.nextInt(7_000);
+        return "<xml><ToUserName><![CDATA[" + ProofBot.ACCOUNT + "]]></ToUserName><FromUserName><![CDATA[oDeep]]>"
+                + "</FromUserName><CreateTime>" + now() + "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>"
+                + "<a>".repeat(depth) + "x" + "</a>".repeat(depth) + "</Content><MsgId>" + (++msgId) + "</MsgId></xml>";
     }
 
     private String truncated() {

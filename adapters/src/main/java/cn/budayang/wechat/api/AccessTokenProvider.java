@@ -154,7 +154,11 @@ public final class AccessTokenProvider {
                     // on the token endpoint these codes mean a wrong AppSecret, not a stale token
                     kind = WeChatApiException.Kind.CONFIG;
                 }
-                log.warn("{} failed: errcode {} ({})", path, errcode, kind);
+                if (kind == WeChatApiException.Kind.CONFIG) {
+                    log.debug("{} refused: errcode {} ({})", path, errcode, kind); // the caller reports it
+                } else {
+                    log.warn("{} failed: errcode {} ({})", path, errcode, kind);
+                }
                 throw new WeChatApiException(path, errcode, errmsg, kind);
             }
             String value = answer.path("access_token").asText("");

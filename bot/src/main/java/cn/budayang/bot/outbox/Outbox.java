@@ -384,7 +384,9 @@ public final class Outbox implements AutoCloseable {
             }
         }
         s.outbox().put(id, next);
-        if (next.kind() == Kind.TEXT && (next.state() == State.WAITING || next.state() == State.FAILED
+        // a refusal for the account's settings is about no one recipient: nobody else would be reached either
+        boolean settings = r.error != null && r.error.kind() == WeChatApiException.Kind.CONFIG;
+        if (next.kind() == Kind.TEXT && !settings && (next.state() == State.WAITING || next.state() == State.FAILED
                 || next.state() == State.PARKED)) {
             wake.addAll(undeliverable.handle(s, next, now));
         }

@@ -112,7 +112,12 @@ class OutboxTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try (MapDbStore store = MapDbStore.open(data)) {
             long id;
+            List<Long> told = new java.util.concurrent.CopyOnWriteArrayList<>();
             try (Outbox outbox = new Outbox(store, whitelistMissing, null, clock, pool)) {
+                outbox.onUndeliverable((s, e, now) -> {
+                    told.add(e.id());
+                    return List.of();
+                });
                 outbox.start();
                 List<Long> ids = store.write(s -> outbox.enqueue(s, "oDeputyX", "【群众留言 #1001】路灯不亮", null,
                         "代表", "forward", clock.instant(), new Outbox.Deliveries())).join();
@@ -121,6 +126,7 @@ class OutboxTest {
                 awaitState(store, id, OutboxEntry.State.PARKED);
                 assertEquals(40164, store.outbox().get(id).orElseThrow().lastErrcode());
                 assertEquals(1, refused.get(), "one attempt, no retry storm against a wrong setting");
+                assertEquals(List.of(), told, "not the recipient's fault: no other deputy is tried instead");
             }
             // the operator adds the server's IP to the whitelist and restarts
             try (Outbox outbox = new Outbox(store, fixed, null, clock, Executors.newFixedThreadPool(2))) {

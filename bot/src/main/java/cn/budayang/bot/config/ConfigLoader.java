@@ -168,6 +168,12 @@ public final class ConfigLoader {
         if (secret.isBlank()) {
             problems.add("WECHAT_APP_SECRET must not be empty");
         }
+        // one without the other would pair a real credential with a demo one (an empty environment variable counts
+        // as unset)
+        if (s.containsKey("WECHAT_APP_SECRET") != s.containsKey("WECHAT_APP_ID")) {
+            problems.add(s.containsKey("WECHAT_APP_ID") ? "WECHAT_APP_SECRET must be set with WECHAT_APP_ID"
+                    : "WECHAT_APP_ID must be set with WECHAT_APP_SECRET");
+        }
         String aesKey = s.get("WECHAT_AES_KEY");
         if (aesKey != null && !aesKey.matches("[A-Za-z0-9]{43}")) {
             problems.add("WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters and digits)");

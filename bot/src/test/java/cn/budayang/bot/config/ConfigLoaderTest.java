@@ -65,6 +65,11 @@ class ConfigLoaderTest {
         for (String name : List.of("WECHAT_APP_ID", "WECHAT_APP_SECRET", "BOT_ANSWER_DEADLINE")) {
             assertTrue(e.getMessage().contains(name), () -> name + " missing from: " + e.getMessage());
         }
+        // an empty environment variable is unset: a real secret would then go out with the demo AppID
+        ConfigException unpaired = assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of(),
+                Map.of("WECHAT_APP_ID", " ", "WECHAT_APP_SECRET", "real-secret-value")));
+        assertTrue(unpaired.getMessage().contains("WECHAT_APP_ID must be set with WECHAT_APP_SECRET"),
+                unpaired.getMessage());
     }
 
     @Test
@@ -79,7 +84,8 @@ class ConfigLoaderTest {
 
     @Test
     void secretsNeverShowInToString() {
-        BotConfig c = ConfigLoader.load(List.of(), Map.of("WECHAT_TOKEN", "RealToken123", "WECHAT_APP_SECRET",
+        BotConfig c = ConfigLoader.load(List.of(), Map.of("WECHAT_TOKEN", "RealToken123", "WECHAT_APP_ID",
+                "wx1234567890abcdef", "WECHAT_APP_SECRET",
                 "real-secret-value", "WECHAT_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
                 "BOT_ADMIN_TOKEN", "admin-secret-token"));
         String s = c.toString();

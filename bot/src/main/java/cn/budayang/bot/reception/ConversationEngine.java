@@ -60,6 +60,8 @@ public final class ConversationEngine {
     private static final Pattern SUPPLEMENT_WITHOUT_TEXT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?$");
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
+    /** The "choice" 新问题 leaves for the next message: it is the sender's own question, not a plain answer. */
+    static final String OWN_QUESTION = "@新问题";
     /** A number picking one of the choices the bot just offered (您是不是想问 FAQs, 属于哪一类 groups). */
     private static final Pattern CHOICE = Pattern.compile("^([1-9])[.。、]?$");
     private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*\\S.*$", Pattern.DOTALL);
@@ -244,10 +246,11 @@ public final class ConversationEngine {
         // the choices just offered (FAQs or groups) are valid for this one message: a number picks one, anything else
         // drops them
         List<String> offered = c.choices();
+        boolean ownQuestion = offered.equals(List.of(OWN_QUESTION));
         if (!offered.isEmpty()) {
             c = c.withChoices(List.of());
             ch.put(c);
-            if ((m = CHOICE.matcher(text)).matches() && Integer.parseInt(m.group(1)) <= offered.size()) {
+            if (!ownQuestion && (m = CHOICE.matcher(text)).matches() && Integer.parseInt(m.group(1)) <= offered.size()) {
                 String chosen = offered.get(Integer.parseInt(m.group(1)) - 1);
                 Optional<String> answer = ch.state.knowledge().faq(chosen)
                         .map(f -> Texts.faqAnswer(f.answer(), List.of()));
@@ -264,7 +267,8 @@ public final class ConversationEngine {
             return myTickets(ch, from);
         }
         if (text.equals("新问题")) {
-            ch.put(c.withOpenTicket(null));
+            // the next message is a question of the sender's own, also for a deputy with one open forwarded ticket
+            ch.put(c.withOpenTicket(null).withChoices(List.of(OWN_QUESTION)));
             return Texts.NEW_QUESTION;
         }
         if (text.equals("帮助") || text.equals("菜单") || text.equalsIgnoreCase("help")) {
@@ -293,7 +297,7 @@ public final class ConversationEngine {
         }
         Optional<Deputy> deputy = deputyOf(ch, c);
         if (deputy.isPresent()) {
-            Optional<String> deputyReply = onDeputyText(ch, from, deputy.get(), text, now);
+            Optional<String> deputyReply = onDeputyText(ch, from, deputy.get(), text, now, ownQuestion);
             if (deputyReply.isPresent()) {
                 return deputyReply.get();
             }
@@ -348,7 +352,8 @@ public final class ConversationEngine {
         }
     }
 
-    private Optional<String> onDeputyText(Changes ch, String from, Deputy d, String text, Instant now) {
+    private Optional<String> onDeputyText(Changes ch, String from, Deputy d, String text, Instant now,
+                                          boolean ownQuestion) {
         Matcher m;
         if ((m = ANSWER.matcher(text)).matches()) {
             return Optional.of(answer(ch, from, d, m.group(1), m.group(2).trim(), now));
@@ -362,9 +367,9 @@ public final class ConversationEngine {
         if ((m = DECLINE.matcher(text)).matches()) {
             return Optional.of(decline(ch, d, m.group(1), now));
         }
-        if (ch.conversation(from).ratingTicketId() != null && RATING.matcher(text).matches()) {
-            // a deputy who asked a question of their own rates its answer like anyone else ("1", "满意"): that is
-            // not a plain answer to a ticket forwarded to them
+        if (ownQuestion || ch.conversation(from).ratingTicketId() != null && RATING.matcher(text).matches()) {
+            // a deputy writing as a constituent: the question after 新问题, or the rating ("1", "满意") of an answer
+            // to their own question, is not a plain answer to a ticket forwarded to them
             return Optional.empty();
         }
         List<String> open = new ArrayList<>();

@@ -356,6 +356,15 @@ class ConversationEngineTest {
         assertEquals(1, state.tickets.get("1002").rating().satisfaction());
         assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1003").status(), "not answered with \"1\"");
         assertTrue(state.tickets.get("1003").answers().isEmpty());
+
+        // with one forwarded ticket open, a plain message answers it; after 新问题 it is the deputy's own question
+        say(yu, "新问题");
+        r = say(yu, "村里的承包地被人占了，找谁都不管");
+        assertTrue(r.contains("#1004"), r);
+        assertEquals(yu, state.tickets.get("1004").openId());
+        assertTrue(state.tickets.get("1003").answers().isEmpty(), "1003 was not answered with the question");
+        say(yu, "已通知城管，油烟本周整改");
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1003").status());
     }
 
     @Test

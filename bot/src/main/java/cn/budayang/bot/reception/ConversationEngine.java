@@ -1085,8 +1085,10 @@ public final class ConversationEngine {
                 b.append(c);
             }
         }
-        // spaces collapse, line breaks stay (a deputy's answer in points, an address on its own line)
-        return b.toString().strip().replaceAll("[ \\t\\x0B\\f\\r]*\\n\\s*", "\n").replaceAll("[ \\t\\x0B\\f\\r]+", " ");
+        // spaces collapse, line breaks stay (a deputy's answer in points, an address on its own line), at most one
+        // blank line in a row
+        return b.toString().strip().replaceAll("[ \\t\\x0B\\f\\r]*\\n[ \\t\\x0B\\f\\r]*", "\n")
+                .replaceAll("\\n{3,}", "\n\n").replaceAll("[ \\t\\x0B\\f\\r]+", " ");
     }
 
     /** The state changes of one decision, so later steps see earlier ones. */

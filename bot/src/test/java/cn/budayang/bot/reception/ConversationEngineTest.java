@@ -196,8 +196,8 @@ class ConversationEngineTest {
         say(CITIZEN, "小区门口的下水道堵了，一下雨就积水\r\n地址：青莲大道  88号");
         assertEquals("小区门口的下水道堵了，一下雨就积水\n地址：青莲大道 88号", state.tickets.get("1001").question());
         state.sent.clear();
-        say(YU, "#1001 已处理：\n1. 明天疏通\n\n2. 加装雨水篦子");
-        assertTrue(sendsTo(CITIZEN).get(0).text().contains("已处理：\n1. 明天疏通\n2. 加装雨水篦子"),
+        say(YU, "#1001 已处理：\n1. 明天疏通\n \n\n2. 加装雨水篦子");
+        assertTrue(sendsTo(CITIZEN).get(0).text().contains("已处理：\n1. 明天疏通\n\n2. 加装雨水篦子"),
                 sendsTo(CITIZEN).get(0).text());
     }
 

@@ -974,8 +974,9 @@ public final class ConversationEngine {
         if (next == null) {
             // no group is left: the standing committee's office follows it up (an escalated ticket in the admin API)
             Ticket noGroup = declined.withForwardedTo(List.of());
+            // escalated, but not overdue: its deadline has not passed
             ch.put(noGroup.status() == TicketStatus.ESCALATED ? noGroup
-                    : noGroup.escalated(d.name(), "各专业小组均退回，督办", now));
+                    : noGroup.withStatus(TicketStatus.ESCALATED, "escalate", d.name(), "各专业小组均退回，督办", now));
             ch.send(t.openId(), Texts.noGroupToConstituent(t), t.id(), "群众", "escalate");
             return Texts.declineNoGroup(t);
         }

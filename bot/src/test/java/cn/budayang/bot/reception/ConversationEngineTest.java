@@ -300,6 +300,7 @@ class ConversationEngineTest {
         }
         Ticket t = state.tickets.get("1001");
         assertEquals(TicketStatus.ESCALATED, t.status());
+        assertFalse(t.overdue(), "escalated for want of a group, not for a passed deadline");
         assertEquals(DEPUTY_OF.keySet(), java.util.Set.copyOf(t.declined()));
         assertTrue(t.forwardedTo().isEmpty());
         assertTrue(sendsTo(CITIZEN).stream().anyMatch(s -> s.text().contains("暂未找到对口")),

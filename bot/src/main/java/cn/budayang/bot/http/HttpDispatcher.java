@@ -67,16 +67,18 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
         DecoderResult result = msg.decoderResult();
-        String uriProblem = result.isFailure() ? null : Request.uriProblem(msg.uri());
         if (result.isFailure()) {
             log.debug("unparseable request on {}: {}", ctx.channel().id(), result.cause().toString());
             submit(ctx, new Exchange(Request.headOnly(msg), malformed(result.cause())));
-        } else if (uriProblem != null) {
-            log.debug("undecodable request URI on {}: {}", ctx.channel().id(), uriProblem);
-            submit(ctx, new Exchange(Request.headOnly(msg), HttpError.badRequest("bad_uri",
-                    "the request URI cannot be decoded: " + uriProblem)));
+            return;
+        }
+        Request request = Request.of(msg);
+        if (request.uriProblem() != null) {
+            log.debug("undecodable request URI on {}: {}", ctx.channel().id(), request.uriProblem());
+            submit(ctx, new Exchange(request, HttpError.badRequest("bad_uri",
+                    "the request URI cannot be decoded: " + request.uriProblem())));
         } else {
-            submit(ctx, new Exchange(Request.of(msg), null));
+            submit(ctx, new Exchange(request, null));
         }
     }
 

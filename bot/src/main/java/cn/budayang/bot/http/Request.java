@@ -16,10 +16,11 @@ import java.util.Map;
 
 /**
  * One request, copied out of Netty's reference-counted message so that it can cross threads: URL-decoded path,
- * the first value of each query parameter, a copy of the headers and the body bytes.
+ * the first value of each query parameter, a copy of the headers and the body bytes; {@code uriProblem} says why the
+ * URI could not be decoded (then path and query are left undecoded and empty), or is null.
  */
 record Request(HttpMethod method, String uri, String path, Map<String, String> query, HttpHeaders headers,
-               byte[] body, boolean keepAlive) {
+               byte[] body, boolean keepAlive, String uriProblem) {
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -38,6 +39,7 @@ record Request(HttpMethod method, String uri, String path, Map<String, String> q
         QueryStringDecoder qs = new QueryStringDecoder(req.uri());
         Map<String, String> query = new LinkedHashMap<>();
         String path;
+        String problem = null;
         try {
             for (Map.Entry<String, List<String>> e : qs.parameters().entrySet()) {
                 if (!e.getValue().isEmpty()) {
@@ -46,25 +48,14 @@ record Request(HttpMethod method, String uri, String path, Map<String, String> q
             }
             path = qs.path();
         } catch (IllegalArgumentException e) {
-            // a bad %-escape: the caller answers 400 (see uriProblem); kept undecoded meanwhile
+            // a bad %-escape: the dispatcher answers 400 (uriProblem); kept undecoded meanwhile
             query.clear();
             path = qs.rawPath();
+            problem = String.valueOf(e.getMessage());
         }
         HttpHeaders headers = new DefaultHttpHeaders().set(req.headers());
         return new Request(req.method(), req.uri(), path, Collections.unmodifiableMap(query), headers, body,
-                HttpUtil.isKeepAlive((HttpMessage) req));
-    }
-
-    /** Why the URI cannot be decoded (a bad %-escape in its path or query), or null when it can. */
-    static String uriProblem(String uri) {
-        try {
-            QueryStringDecoder qs = new QueryStringDecoder(uri);
-            qs.path();
-            qs.parameters();
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+                HttpUtil.isKeepAlive((HttpMessage) req), problem);
     }
 
     /** The header's first value, or null. */

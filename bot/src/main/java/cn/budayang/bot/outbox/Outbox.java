@@ -110,24 +110,34 @@ public final class Outbox implements AutoCloseable {
      * been fixed.
      */
     public void start() {
-        store.write(s -> {
-            for (OutboxEntry e : s.outbox().scan(e -> e.state() == State.PARKED && e.lastErrcode() != null
-                    && WeChatApiException.kindOf(e.lastErrcode()) == WeChatApiException.Kind.CONFIG, false, 0,
-                    Integer.MAX_VALUE)) {
-                s.outbox().put(e.id(), e.with(State.PENDING, e.attempts(), clock.instant(), e.lastErrcode(),
-                        e.lastError(), clock.instant()));
-            }
-            return null;
-        }).join();
-        for (OutboxEntry e : store.outbox().scan(e -> e.state() == State.PENDING || e.state() == State.WAITING,
-                false, 0, Integer.MAX_VALUE)) {
+        List<OutboxEntry> parkedForSettings = new ArrayList<>();
+        for (OutboxEntry e : store.outbox().scan(e -> e.state() == State.PENDING || e.state() == State.WAITING
+                || parkedForSettings(e), false, 0, Integer.MAX_VALUE)) {
             if (e.state() == State.PENDING) {
                 schedule(e.id(), e.nextAttemptAt());
-            } else {
+            } else if (e.state() == State.WAITING) {
                 waiting.computeIfAbsent(e.openId(), k -> ConcurrentHashMap.newKeySet()).add(e.id());
+            } else {
+                parkedForSettings.add(e);
             }
         }
+        if (!parkedForSettings.isEmpty()) {
+            Instant now = clock.instant();
+            store.write(s -> {
+                for (OutboxEntry e : parkedForSettings) {
+                    s.outbox().put(e.id(), e.with(State.PENDING, e.attempts(), now, e.lastErrcode(), e.lastError(),
+                            now));
+                }
+                return null;
+            }).join();
+            parkedForSettings.forEach(e -> schedule(e.id(), now));
+        }
         dispatcher.start();
+    }
+
+    private static boolean parkedForSettings(OutboxEntry e) {
+        return e.state() == State.PARKED && e.lastErrcode() != null
+                && WeChatApiException.kindOf(e.lastErrcode()) == WeChatApiException.Kind.CONFIG;
     }
 
     /**

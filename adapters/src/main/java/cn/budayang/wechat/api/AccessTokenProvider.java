@@ -36,6 +36,18 @@ public final class AccessTokenProvider {
     private final Clock clock;
     private final boolean useStableToken;
     private final Cache<String, AccessToken> cache;
+    /**
+     * The token endpoint's last refusal for the account's settings (wrong AppID or AppSecret, IP not whitelisted),
+     * and until when it is repeated without asking again: every queued send would otherwise cost one of the
+     * account's 2,000 token calls a day, and the quota would be gone when the setting is fixed.
+     */
+    private volatile Refusal refused;
+
+    /** How long a settings refusal of the token endpoint is repeated without asking it again. */
+    static final Duration REFUSAL_TTL = Duration.ofMinutes(1);
+
+    private record Refusal(WeChatApiException error, Instant until) {
+    }
 
     /**
      * @param useStableToken true for {@code POST /cgi-bin/stable_token}, false for the classic
@@ -87,6 +99,11 @@ public final class AccessTokenProvider {
      *                            whitelist, BUSY, TRANSPORT, …)
      */
     public AccessToken current() {
+        Refusal r = refused;
+        if (r != null && clock.instant().isBefore(r.until())) {
+            WeChatApiException e = r.error();
+            throw new WeChatApiException(e.apiPath(), e.errcode(), e.errmsg(), e.kind());
+        }
         AccessToken token = cache.get(credentials.appId(), k -> fetch(false));
         if (token.usableAt(clock.instant())) {
             return token;
@@ -154,13 +171,16 @@ public final class AccessTokenProvider {
                     // on the token endpoint these codes mean a wrong AppSecret, not a stale token
                     kind = WeChatApiException.Kind.CONFIG;
                 }
+                WeChatApiException e = new WeChatApiException(path, errcode, errmsg, kind);
                 if (kind == WeChatApiException.Kind.CONFIG) {
                     log.debug("{} refused: errcode {} ({})", path, errcode, kind); // the caller reports it
+                    refused = new Refusal(e, clock.instant().plus(REFUSAL_TTL));
                 } else {
                     log.warn("{} failed: errcode {} ({})", path, errcode, kind);
                 }
-                throw new WeChatApiException(path, errcode, errmsg, kind);
+                throw e;
             }
+            refused = null;
             String value = answer.path("access_token").asText("");
             if (value.isEmpty()) {
                 throw new WeChatApiException(path, 0, "answer has no access_token", WeChatApiException.Kind.OTHER);

@@ -39,6 +39,21 @@ class AccessTokenProviderTest {
     }
 
     @Test
+    void aSettingsRefusalIsRepeatedForAMinuteWithoutAskingAgain() {
+        fake.failNext(AccessTokenProvider.TOKEN_PATH, 40164, 1);
+        for (int i = 0; i < 20; i++) {
+            WeChatApiException e = org.junit.jupiter.api.Assertions.assertThrows(WeChatApiException.class,
+                    tokens::current);
+            assertEquals(40164, e.errcode());
+            assertEquals(WeChatApiException.Kind.CONFIG, e.kind());
+        }
+        assertEquals(1, fake.tokenRequests(), "twenty sends, one token call");
+        clock.advance(AccessTokenProvider.REFUSAL_TTL);
+        assertEquals("TOKEN-1", tokens.current().value(), "asked again after a minute: the IP was whitelisted");
+        assertEquals(2, fake.tokenRequests());
+    }
+
+    @Test
     void refreshAtFollowsExpiresIn() {
         fake.expiresIn(1000);
         AccessToken t = tokens.current();
@@ -65,9 +80,10 @@ class AccessTokenProviderTest {
 
     @Test
     void failedFetchIsNotCachedAndTheNextCallRetries() {
-        fake.failNext(FakeWeChatApi.TOKEN_PATH, 40164, 1);
+        // a refusal that is not about the account's settings (those are repeated for a minute, below)
+        fake.failNext(FakeWeChatApi.TOKEN_PATH, 45009, 1);
         WeChatApiException e = org.junit.jupiter.api.Assertions.assertThrows(WeChatApiException.class, tokens::current);
-        assertEquals(WeChatApiException.Kind.CONFIG, e.kind());
+        assertEquals(WeChatApiException.Kind.RATE_LIMITED, e.kind());
         assertEquals("TOKEN-1", tokens.current().value());
     }
 

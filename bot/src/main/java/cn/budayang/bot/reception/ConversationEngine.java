@@ -673,7 +673,7 @@ public final class ConversationEngine {
         return new Decision(null, ch.actions());
     }
 
-    /** The group's deputies, those of the station first, then those of the area, then the rest. */
+    /** The local deputies ({@link #localDeputies}) first, then the rest of the group's. */
     static List<Deputy> pickDeputies(KnowledgeBase kb, String groupId, String stationId, String areaGroupId) {
         List<Deputy> ordered = new ArrayList<>(localDeputies(kb, groupId, stationId, areaGroupId));
         Set<String> seen = new HashSet<>();

@@ -33,8 +33,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The pure conversation core: (state, inbound message, precomputed route, now) → (reply, actions). It reads through
- * {@link DeskState} and never stores or sends anything itself; {@link Desk} performs the returned actions.
+ * The conversation core: (state, inbound message, precomputed route, now) → (reply, actions). It reads through
+ * {@link DeskState} and never stores or sends anything itself; {@link Desk} performs the returned actions. Its one
+ * state of its own is in memory: the wrong bind codes each openid sent in the last hour.
  */
 public final class ConversationEngine {
 

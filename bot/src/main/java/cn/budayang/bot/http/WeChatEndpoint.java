@@ -1,5 +1,6 @@
 package cn.budayang.bot.http;
 
+import cn.budayang.bot.QuietWarnings;
 import cn.budayang.bot.reception.Reception;
 import cn.budayang.bot.reception.Reply;
 import cn.budayang.wechat.WeChatMessage;

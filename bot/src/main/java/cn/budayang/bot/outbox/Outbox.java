@@ -1,5 +1,6 @@
 package cn.budayang.bot.outbox;
 
+import cn.budayang.bot.QuietWarnings;
 import cn.budayang.bot.outbox.OutboxEntry.Kind;
 import cn.budayang.bot.outbox.OutboxEntry.State;
 import cn.budayang.bot.reception.Conversation;
@@ -85,8 +86,8 @@ public final class Outbox implements AutoCloseable {
     /** openid → ids of entries waiting for that person's next message. Maintained on the writer thread. */
     private final Map<String, Set<Long>> waiting = new ConcurrentHashMap<>();
     private final Thread dispatcher;
-    /** When the last settings error was logged (at most one a minute; every parked text shows it too). */
-    private volatile long configWarnedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(2);
+    /** Errors a wrong setting repeats for every send: one a minute (every parked text shows it too). */
+    private final QuietWarnings quiet = new QuietWarnings(log);
     private volatile boolean closed;
 
     public Outbox(Store store, Sender sender, String noticeTemplateId, Clock clock, ExecutorService pool) {
@@ -377,14 +378,10 @@ public final class Outbox implements AutoCloseable {
                         // the account's settings are wrong (AppID, AppSecret, IP whitelist): nothing about this text;
                         // it is parked and sent again when the server restarts with the settings fixed
                         next = e.with(State.PARKED, tries, null, x.errcode(), x.errmsg(), now);
-                        long t = System.nanoTime();
-                        if (t - configWarnedAt > TimeUnit.MINUTES.toNanos(1)) {
-                            configWarnedAt = t;
-                            log.error("event=outbox_config_error errcode={} errmsg=\"{}\" action=\"fix WECHAT_APP_ID / "
-                                    + "WECHAT_APP_SECRET or add this server's egress IP to the account's API IP "
-                                    + "whitelist (40164), then restart: texts parked for this are sent again at start\"",
-                                    x.errcode(), x.errmsg());
-                        }
+                        quiet.error("outbox_config_error", "errcode=" + x.errcode() + " errmsg=\"" + x.errmsg()
+                                + "\" action=\"fix WECHAT_APP_ID / WECHAT_APP_SECRET or add this server's egress IP to "
+                                + "the account's API IP whitelist (40164), then restart: texts parked for this are "
+                                + "sent again at start\"");
                     } else {
                         next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
                         log.warn("event=outbox_failed id={} purpose={} errcode={} kind={}", id, e.purpose(),

@@ -63,6 +63,10 @@ public final class ConversationEngine {
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
     /** The "choice" 新问题 leaves for the next message: it is the sender's own question, not a plain answer. */
     static final String OWN_QUESTION = "@新问题";
+    /** A line break with the spaces around it, more than one blank line, a run of spaces (see {@link #normalize}). */
+    private static final Pattern LINE_BREAK = Pattern.compile("[ \\t\\x0B\\f\\r]*\\n[ \\t\\x0B\\f\\r]*");
+    private static final Pattern BLANK_LINES = Pattern.compile("\\n{3,}");
+    private static final Pattern SPACES = Pattern.compile("[ \\t\\x0B\\f\\r]+");
     /** A number picking one of the choices the bot just offered (您是不是想问 FAQs, 属于哪一类 groups). */
     private static final Pattern CHOICE = Pattern.compile("^([1-9])[.。、]?$");
     private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*\\S.*$", Pattern.DOTALL);
@@ -595,7 +599,7 @@ public final class ConversationEngine {
         List<Deputy> local = localDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId());
         boolean anyLocal = local.stream().anyMatch(d -> deputyOpenId(ch.state, d).filter(o -> !o.equals(t.openId()))
                 .isPresent());
-        for (Deputy d : anyLocal ? local : pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId())) {
+        for (Deputy d : anyLocal ? local : withTheRestOfTheGroup(kb, t.groupId(), local)) {
             Optional<String> openId = deputyOpenId(ch.state, d);
             // a deputy who asks a question of their own is not sent it to answer
             if (openId.isEmpty() || openId.get().equals(t.openId())) {
@@ -676,7 +680,12 @@ public final class ConversationEngine {
 
     /** The local deputies ({@link #localDeputies}) first, then the rest of the group's. */
     static List<Deputy> pickDeputies(KnowledgeBase kb, String groupId, String stationId, String areaGroupId) {
-        List<Deputy> ordered = new ArrayList<>(localDeputies(kb, groupId, stationId, areaGroupId));
+        return withTheRestOfTheGroup(kb, groupId, localDeputies(kb, groupId, stationId, areaGroupId));
+    }
+
+    /** {@code local}, then the group's other deputies. */
+    private static List<Deputy> withTheRestOfTheGroup(KnowledgeBase kb, String groupId, List<Deputy> local) {
+        List<Deputy> ordered = new ArrayList<>(local);
         Set<String> seen = new HashSet<>();
         ordered.forEach(d -> seen.add(d.id()));
         for (Deputy d : kb.deputiesOf(groupId)) {
@@ -1089,8 +1098,8 @@ public final class ConversationEngine {
         }
         // spaces collapse, line breaks stay (a deputy's answer in points, an address on its own line), at most one
         // blank line in a row
-        return b.toString().strip().replaceAll("[ \\t\\x0B\\f\\r]*\\n[ \\t\\x0B\\f\\r]*", "\n")
-                .replaceAll("\\n{3,}", "\n\n").replaceAll("[ \\t\\x0B\\f\\r]+", " ");
+        String t = LINE_BREAK.matcher(b.toString().strip()).replaceAll("\n");
+        return SPACES.matcher(BLANK_LINES.matcher(t).replaceAll("\n\n")).replaceAll(" ");
     }
 
     /** The state changes of one decision, so later steps see earlier ones. */

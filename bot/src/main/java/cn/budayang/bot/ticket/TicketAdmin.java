@@ -74,6 +74,7 @@ public final class TicketAdmin implements AdminQueries {
                 byGroup.computeIfAbsent(t.groupId(), k -> new Rates()).add(t, now);
             }
             byStation.computeIfAbsent(t.stationId() == null ? "none" : t.stationId(), k -> new Rates()).add(t, now);
+            // a reassignment clears the first answer; tickets stored before it did can hold an earlier one
             if (t.firstAnsweredAt() != null && t.assignedAt() != null && !t.firstAnsweredAt().isBefore(t.assignedAt())) {
                 firstAnswerSeconds.add(Duration.between(t.assignedAt(), t.firstAnsweredAt()).toSeconds());
             }

@@ -60,6 +60,12 @@ class ConversationEngineTest {
         return d.reply();
     }
 
+    /** 余宏超 (pro-urban) binds his WeChat, and the constituent's blocked drain becomes ticket 1001, forwarded to him. */
+    private void yuBoundAndTicket1001() {
+        say(YU, "绑定 274115");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+    }
+
     private ConversationEngine.Decision event(WeChatMessage m) {
         ConversationEngine.Decision d = engine.handle(state, m, null, now);
         state.apply(d);
@@ -177,8 +183,7 @@ class ConversationEngineTest {
 
     @Test
     void notSolvedReopensAndEscalates() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         say(YU, "#1001 已安排疏通");
         state.sent.clear();
         String r = say(CITIZEN, "2 未解决");
@@ -203,8 +208,7 @@ class ConversationEngineTest {
 
     @Test
     void aDeputyWithTwoOpenTicketsIsAskedWhich() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         say("oCitizen2", "楼下饭店油烟直排，窗户都不敢开");
         String r = say(YU, "已经处理了");
         assertTrue(r.contains("#1001") && r.contains("#1002"), r);
@@ -222,8 +226,7 @@ class ConversationEngineTest {
         assertTrue(say("oGuesser", "绑定 274115").contains("余宏超"));
 
         // 余宏超 binds another WeChat: the first one is a constituent again
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         say("oGuesser", "#1001 我来答复");
         assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
         assertTrue(state.tickets.get("1001").answers().isEmpty());
@@ -267,8 +270,7 @@ class ConversationEngineTest {
 
     @Test
     void declineRoutesToAnotherGroupAndNeverBack() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         state.sent.clear();
         String r = say(YU, "非本组 #1001");
         Ticket t = state.tickets.get("1001");
@@ -314,8 +316,7 @@ class ConversationEngineTest {
 
     @Test
     void aTicketNumberIsReadWholeAndANumberWithoutTextAsksForTheText() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         state.sent.clear();
 
         String r = say(YU, "#10015");
@@ -384,8 +385,7 @@ class ConversationEngineTest {
 
     @Test
     void clockRemindsAtHalfAndEscalatesOnceAtTheDeadline() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         state.sent.clear();
         Ticket t = state.tickets.get("1001");
         assertTrue(state.apply(engine.onClock(state, t, now.plus(Duration.ofHours(11)))).isEmpty());
@@ -422,8 +422,7 @@ class ConversationEngineTest {
 
     @Test
     void ratingWordsWorkLikeDigitsAndMayCarryAReason() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         say(YU, "#1001 已安排疏通");
         assertTrue(say(CITIZEN, "基本满意，就是慢了点").contains("感谢"));
         assertEquals(2, state.tickets.get("1001").rating().satisfaction());
@@ -431,8 +430,7 @@ class ConversationEngineTest {
 
     @Test
     void supplementByNumberJoinsThatTicketAndReachesItsDeputies() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         say(CITIZEN, "新问题");
         state.sent.clear();
         assertTrue(say(CITIZEN, "补充 1001 东门那边最严重").contains("#1001"));
@@ -451,8 +449,7 @@ class ConversationEngineTest {
 
     @Test
     void urgingRemindsTheDeputiesOnceADay() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         state.sent.clear();
         assertTrue(say(CITIZEN, "催办 1001").contains("已催办"));
         assertTrue(sendsTo(YU).get(0).text().contains("催办"));
@@ -555,8 +552,7 @@ class ConversationEngineTest {
 
     @Test
     void aRatingRequestAfterOfferedFaqsTakesTheNextNumber() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         assertFalse(say(CITIZEN, "给代表提意见要注意些什么呢").isEmpty());
         assertFalse(state.conversation(CITIZEN).choices().isEmpty());
         say(YU, "已经联系排水公司，明天来疏通");
@@ -590,8 +586,7 @@ class ConversationEngineTest {
 
     @Test
     void anAnswerNotRatedInTenDaysCountsAsBasicallySatisfied() {
-        say(YU, "绑定 274115");
-        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        yuBoundAndTicket1001();
         say(YU, "#1001 已安排疏通");
         Ticket answered = state.tickets.get("1001");
         assertTrue(state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(9)))).isEmpty());

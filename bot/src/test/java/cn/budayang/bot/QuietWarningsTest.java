@@ -1,4 +1,4 @@
-package cn.budayang.bot.http;
+package cn.budayang.bot;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -25,5 +25,12 @@ class QuietWarningsTest {
         assertEquals(2, appender.list.size());
         assertTrue(appender.list.get(0).getFormattedMessage().startsWith("event=signed_push_refused kind=MALFORMED_XML"));
         assertTrue(appender.list.get(1).getFormattedMessage().contains("event=aes_push_without_key"));
+
+        for (int i = 0; i < 20; i++) {
+            warnings.error("outbox_config_error", "errcode=40164");
+        }
+        assertEquals(3, appender.list.size());
+        assertEquals(ch.qos.logback.classic.Level.ERROR, appender.list.get(2).getLevel());
+        assertTrue(appender.list.get(2).getFormattedMessage().startsWith("event=outbox_config_error errcode=40164"));
     }
 }

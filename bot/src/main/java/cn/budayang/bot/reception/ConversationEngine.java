@@ -455,11 +455,23 @@ public final class ConversationEngine {
         return Texts.withdrawn(t);
     }
 
-    /** 催办: reminds the deputies of an unanswered ticket, at most once a day. */
+    /**
+     * 催办: reminds the deputies of an unanswered ticket, at most once a day. Without a number it urges the newest
+     * ticket still waiting for an answer (the newest of all when none is).
+     */
     private String urge(Changes ch, String from, String number, Instant now) {
         Conversation c = ch.conversation(from);
-        String id = number != null ? number
-                : c.ticketIds().isEmpty() ? null : c.ticketIds().get(c.ticketIds().size() - 1);
+        String id = number;
+        for (int i = c.ticketIds().size() - 1; id == null && i >= 0; i--) {
+            Optional<Ticket> waiting = ch.ticket(c.ticketIds().get(i));
+            if (waiting.isPresent() && (waiting.get().status() == TicketStatus.ASSIGNED
+                    || waiting.get().status() == TicketStatus.ESCALATED)) {
+                id = waiting.get().id();
+            }
+        }
+        if (id == null && !c.ticketIds().isEmpty()) {
+            id = c.ticketIds().get(c.ticketIds().size() - 1);
+        }
         Ticket t = id == null ? null : own(ch, from, id);
         if (t == null) {
             return id == null ? Texts.NO_TICKETS : Texts.noSuchTicket(id);
@@ -477,7 +489,9 @@ public final class ConversationEngine {
         String group = groupName(ch.state.knowledge(), t.groupId());
         eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.urged(urged, group), t.id(),
                 deputyLabel(d), "remind"));
-        return Texts.urgeRecorded(t);
+        // a ticket every group declined has no deputies: it waits for the standing committee's office, which sees
+        // the urge in the ticket's history
+        return t.forwardedTo().isEmpty() ? Texts.urgeRecordedForOffice(t) : Texts.urgeRecorded(t);
     }
 
     /** 民生实事: a suggestion for the yearly livelihood projects always becomes a ticket of its own. */

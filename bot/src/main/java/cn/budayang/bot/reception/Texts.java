@@ -132,13 +132,22 @@ final class Texts {
     }
 
     static String closedSupplement(Ticket t) {
-        return "留言 #" + t.id() + " 已经" + t.status().label() + "。如果问题又出现了，请直接发送新的留言，并注明原留言编号 "
-                + t.id() + "。";
+        return "留言 #" + t.id() + " 当前状态为“" + t.status().label() + "”，不能再补充。如果问题又出现了，请直接发送新的留言，"
+                + "并注明原留言编号 " + t.id() + "。";
     }
 
+    /**
+     * Why a ticket cannot be withdrawn, by its status: as the platform's FAQ says, only a ticket under admission can;
+     * one in the deputies' hands takes a 补充 instead (also to say the problem solved itself).
+     */
     static String cannotWithdraw(Ticket t) {
-        return "留言 #" + t.id() + " 已经交办，不能撤回。需要补充情况的，请发送“补充 " + t.id() + " 补充内容”；"
-                + "问题已经自行解决的，也请用“补充”说明，代表会据此结束办理。";
+        return switch (t.status()) {
+            case ASSIGNED, ESCALATED -> "留言 #" + t.id() + " 已经交办，不能撤回。需要补充情况的，请发送“补充 " + t.id()
+                    + " 补充内容”；问题已经自行解决的，也请用“补充”说明，代表会据此结束办理。";
+            case ANSWERED -> "留言 #" + t.id() + " 代表已经答复，不能撤回。请回复 1 满意、2 基本满意、3 不满意 评价这次答复。";
+            case REJECTED -> "留言 #" + t.id() + " 未受理，不需要撤回。";
+            default -> "留言 #" + t.id() + " 已经办结，不需要撤回。";
+        };
     }
 
     static String withdrawn(Ticket t) {
@@ -155,6 +164,10 @@ final class Texts {
 
     static String urgeRecorded(Ticket t) {
         return "已催办留言 #" + t.id() + "，负责的代表会收到提醒。超过答复期限仍未答复的留言会自动督办。";
+    }
+
+    static String urgeRecordedForOffice(Ticket t) {
+        return "已催办留言 #" + t.id() + "。这条留言已转人大常委会督办，工作人员会看到您的催办。";
     }
 
     static String urged(Ticket t, String groupName) {

@@ -312,6 +312,22 @@ class ConversationEngineTest {
         String again = say(last, "非本组 #1001");
         assertTrue(again.contains("无需再次退回"), again);
         assertEquals(t, state.tickets.get("1001"));
+
+        // urging it promises no deputy's reminder: there is no deputy, the standing committee's office has it
+        String urged = say(CITIZEN, "催办 1001");
+        assertTrue(urged.contains("人大常委会") && !urged.contains("代表会收到提醒"), urged);
+    }
+
+    @Test
+    void urgingWithoutANumberPicksTheNewestTicketStillWaitingForAnAnswer() {
+        yuBoundAndTicket1001();
+        say(CITIZEN, "新问题");
+        say(CITIZEN, "兼职刷单日结300，有意者私聊");
+        assertEquals(TicketStatus.REJECTED, state.tickets.get("1002").status());
+        state.sent.clear();
+        String r = say(CITIZEN, "催办");
+        assertTrue(r.contains("已催办留言 #1001"), r);
+        assertTrue(sendsTo(YU).get(0).text().contains("#1001"));
     }
 
     @Test
@@ -445,6 +461,22 @@ class ConversationEngineTest {
         String r = say(CITIZEN, "撤回 1001");
         assertTrue(r.contains("不能撤回") && r.contains("补充 1001"), r);
         assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+    }
+
+    @Test
+    void refusalsToWithdrawOrSupplementNameTheStatusInPlainWords() {
+        say(CITIZEN, "兼职刷单日结300，有意者私聊");
+        String r = say(CITIZEN, "撤回 1001");
+        assertTrue(r.contains("未受理，不需要撤回"), r);
+        assertFalse(r.contains("交办"), "a rejected ticket was never assigned: " + r);
+        yuBoundAndTicket1001();
+        say(YU, "#1002 已安排疏通");
+        r = say(CITIZEN, "撤回 1002");
+        assertTrue(r.contains("代表已经答复") && r.contains("评价"), r);
+        say(CITIZEN, "1");
+        r = say(CITIZEN, "补充 1002 又堵了");
+        assertTrue(r.contains("当前状态为“已评价”"), r);
+        assertFalse(r.contains("已经已"), r);
     }
 
     @Test

@@ -83,7 +83,7 @@ public final class BotApp implements AutoCloseable {
                 api.sendSubscribeNotice(openId, templateId, null, data);
             }
         }, config.noticeTemplateId(), clock, Executors.newFixedThreadPool(OUTBOX_THREADS, named("outbox")));
-        this.desk = new Desk(store, knowledge::current, new ConversationEngine(config.answerDeadline()), outbox,
+        this.desk = new Desk(store, knowledge::current, new ConversationEngine(config.answerDeadline(), config.duty()), outbox,
                 appExecutor, clock);
         this.admin = new TicketAdmin(store, clock);
         WeChatProtocol protocol = new WeChatProtocol(config.wechat(), clock, config.freshness(), new SecureRandom());

@@ -1,5 +1,6 @@
 package cn.budayang.bot.config;
 
+import cn.budayang.bot.reception.DutyCalendar;
 import cn.budayang.wechat.WeChatCredentials;
 
 import java.net.URI;
@@ -27,6 +28,7 @@ public record BotConfig(
         String noticeTemplateId,
         String adminToken,
         Duration answerDeadline,
+        DutyCalendar duty,
         int maxBodyBytes,
         Duration replyBudget,
         Duration freshness,
@@ -41,7 +43,7 @@ public record BotConfig(
     public static BotConfig defaults() {
         return new BotConfig("0.0.0.0", 8080, Path.of("data"), null,
                 new WeChatCredentials(DEMO_TOKEN, DEMO_APP_ID, DEMO_APP_SECRET, null),
-                URI.create("https://api.weixin.qq.com"), null, null, Duration.ofHours(24), 64 * 1024,
+                URI.create("https://api.weixin.qq.com"), null, null, Duration.ofHours(24), DutyCalendar.WEEKDAYS, 64 * 1024,
                 Duration.ofMillis(4000), Duration.ofSeconds(300), Duration.ofSeconds(60), true);
     }
 
@@ -103,6 +105,7 @@ public record BotConfig(
         String noticeTemplateId;
         String adminToken;
         Duration answerDeadline;
+        DutyCalendar duty;
         int maxBodyBytes;
         Duration replyBudget;
         Duration freshness;
@@ -119,6 +122,7 @@ public record BotConfig(
             noticeTemplateId = c.noticeTemplateId;
             adminToken = c.adminToken;
             answerDeadline = c.answerDeadline;
+            duty = c.duty;
             maxBodyBytes = c.maxBodyBytes;
             replyBudget = c.replyBudget;
             freshness = c.freshness;
@@ -128,7 +132,7 @@ public record BotConfig(
 
         BotConfig build() {
             return new BotConfig(host, port, dataDir, knowledgeDir, wechat, apiBase, noticeTemplateId, adminToken,
-                    answerDeadline, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
+                    answerDeadline, duty, maxBodyBytes, replyBudget, freshness, idleTimeout, demoToken);
         }
     }
 
@@ -138,6 +142,7 @@ public record BotConfig(
                 + (knowledgeDir == null ? "(bundled sample)" : knowledgeDir) + ", wechat=" + wechat + ", apiBase="
                 + apiBase + ", noticeTemplateId=" + noticeTemplateId + ", adminToken="
                 + (adminToken == null ? "(unset: /api refused)" : "****") + ", answerDeadline=" + answerDeadline
+                + ", duty=" + duty
                 + ", maxBodyBytes=" + maxBodyBytes + ", replyBudget=" + replyBudget + ", freshness=" + freshness
                 + ", idleTimeout=" + idleTimeout + "]";
     }

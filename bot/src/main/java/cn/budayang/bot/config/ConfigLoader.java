@@ -1,5 +1,6 @@
 package cn.budayang.bot.config;
 
+import cn.budayang.bot.reception.DutyCalendar;
 import cn.budayang.wechat.WeChatCredentials;
 
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * Builds a {@link BotConfig} from command-line flags, the environment and an optional properties file
@@ -47,8 +50,19 @@ public final class ConfigLoader {
         m.put("WECHAT_NOTICE_TEMPLATE_ID", "subscribe-notice template for recipients outside the 48-hour window");
         m.put("BOT_ADMIN_TOKEN", "bearer token for /api/*; unset refuses /api/*");
         m.put("BOT_ANSWER_DEADLINE", "ISO-8601 duration from assignment to first answer (default PT24H)");
+        m.put("BOT_HOLIDAYS", "weekdays the 人工 desk is closed: dates and ranges, 2027-01-01,2027-02-06..2027-02-14");
+        m.put("BOT_WORKDAYS", "weekend days the 人工 desk is open (调休), same format");
         m.put("BOT_CONFIG", "optional properties file with any of these keys");
         return java.util.Collections.unmodifiableMap(m);
+    }
+
+    private static Set<LocalDate> days(Map<String, String> s, String key, List<String> problems) {
+        try {
+            return DutyCalendar.parseDays(s.get(key));
+        } catch (IllegalArgumentException e) {
+            problems.add(key + ": " + e.getMessage());
+            return Set.of();
+        }
     }
 
     /** The flag spelling of a setting: {@code BOT_DATA_DIR} → {@code --data-dir}. */
@@ -202,6 +216,8 @@ public final class ConfigLoader {
                         + s.get("BOT_ANSWER_DEADLINE") + "'");
             }
         }
+        Set<LocalDate> holidays = days(s, "BOT_HOLIDAYS", problems);
+        Set<LocalDate> workdays = days(s, "BOT_WORKDAYS", problems);
         String admin = s.get("BOT_ADMIN_TOKEN");
         if (admin != null && admin.length() < 8) {
             problems.add("BOT_ADMIN_TOKEN must be at least 8 characters");
@@ -210,7 +226,9 @@ public final class ConfigLoader {
             throw new ConfigException("invalid configuration:\n  - " + String.join("\n  - ", problems));
         }
         return new BotConfig(host, port, dataDir, knowledgeDir, new WeChatCredentials(token, appId, secret, aesKey),
-                api, s.get("WECHAT_NOTICE_TEMPLATE_ID"), admin, deadline, d.maxBodyBytes(), d.replyBudget(),
+                api, s.get("WECHAT_NOTICE_TEMPLATE_ID"), admin, deadline,
+                holidays.isEmpty() && workdays.isEmpty() ? d.duty() : new DutyCalendar(holidays, workdays),
+                d.maxBodyBytes(), d.replyBudget(),
                 d.freshness(), d.idleTimeout(), demo);
     }
 }

@@ -14,11 +14,8 @@ import cn.budayang.knowledge.RouteDecision;
 import cn.budayang.knowledge.Station;
 import cn.budayang.wechat.WeChatMessage;
 
-import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalTime;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -73,8 +70,8 @@ public final class ConversationEngine {
     /** An answer not rated within this time counts as 基本满意. */
     public static final Duration RATING_WINDOW = Duration.ofDays(10);
     /** Duty staff answer 人工 on working days 9:00–17:30 (as the FAQ tells constituents). */
-    private static final LocalTime DUTY_START = LocalTime.of(9, 0);
-    private static final LocalTime DUTY_END = LocalTime.of(17, 30);
+    /** What asks for the customer-service desk (人工). */
+    static final Set<String> HUMAN_DESK = Set.of("人工", "转人工", "人工客服", "转人工客服", "人工服务");
     /** A constituent may urge (催办) a ticket once a day. */
     private static final Duration URGE_INTERVAL = Duration.ofHours(24);
     /** Where 民生实事 suggestions go when their text names no group's subject: the group that follows budgets. */
@@ -86,6 +83,7 @@ public final class ConversationEngine {
     private static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
 
     private final Duration answerDeadline;
+    private final DutyCalendar duty;
     /**
      * openid → when its wrong bind codes were sent, within {@link #BIND_WINDOW}: a six-digit code is not to be found
      * by trying. Kept in memory (a restart forgets it); touched on the store's writer thread only.
@@ -97,7 +95,13 @@ public final class ConversationEngine {
 
     /** @param answerDeadline time from assignment to the first answer; a reminder goes at half of it */
     public ConversationEngine(Duration answerDeadline) {
+        this(answerDeadline, DutyCalendar.WEEKDAYS);
+    }
+
+    /** @param duty when the customer-service desk (人工) is staffed */
+    public ConversationEngine(Duration answerDeadline, DutyCalendar duty) {
         this.answerDeadline = answerDeadline;
+        this.duty = duty;
     }
 
     /**
@@ -128,8 +132,8 @@ public final class ConversationEngine {
             c = c.inbound(now);
         }
         ch.put(c);
-        if (message instanceof WeChatMessage.Text t && normalize(t.content()).equals("人工")) {
-            if (onDuty(now)) {
+        if (message instanceof WeChatMessage.Text t && HUMAN_DESK.contains(normalize(t.content()))) {
+            if (duty.onDuty(now)) {
                 return new Decision(null, ch.actions(), true);
             }
             return new Decision(Texts.OFF_DUTY, ch.actions());
@@ -231,14 +235,6 @@ public final class ConversationEngine {
         return t.answers().isEmpty() ? null : t.answers().get(t.answers().size() - 1).at().plus(RATING_WINDOW);
     }
 
-    static boolean onDuty(Instant now) {
-        ZonedDateTime local = now.atZone(Texts.ZONE);
-        DayOfWeek day = local.getDayOfWeek();
-        LocalTime time = local.toLocalTime();
-        return day != DayOfWeek.SATURDAY && day != DayOfWeek.SUNDAY && !time.isBefore(DUTY_START)
-                && time.isBefore(DUTY_END);
-    }
-
     // ---------------------------------------------------------------- text
 
     private String onText(Changes ch, String from, String raw, RouteDecision route, Instant now, TicketMessage tm) {
@@ -297,7 +293,7 @@ public final class ConversationEngine {
             return minsheng(ch, from, text, new TicketMessage(now, tm.kind(), text, tm.mediaId(), tm.url()), route,
                     now);
         }
-        if (text.equals("转代表") || text.equals("转人工")) {
+        if (text.equals("转代表")) {
             return toDeputies(ch, from, now);
         }
         Optional<Deputy> deputy = deputyOf(ch, c);

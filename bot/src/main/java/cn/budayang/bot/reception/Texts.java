@@ -43,8 +43,8 @@ final class Texts {
 
     static final String BIND_HOWTO = "人大代表请发送“绑定 绑定码”（绑定码由人大常委会代表工作部门提供），绑定后群众留言会转到您的微信。";
 
-    static final String OFF_DUTY = "现在是非工作时间，值班工作人员在工作日 9:00—17:30 接入。"
-            + "您可以直接发送文字留言，我们会生成编号转交代表，非工作时间的留言在下一个工作日处理。";
+    static final String OFF_DUTY = "现在是非工作时间，人工客服在工作日 9:00—17:30 接入。"
+            + "您也可以直接发送文字留言，我们会生成编号，马上转交对口的代表。";
 
     static final String NOTHING_TO_TRANSFER = "请直接发送您要反映的问题，写清楚地点、经过和诉求，我们会转交对口的代表小组。";
 

@@ -58,6 +58,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void holidaysAndWorkingWeekendDaysShapeTheHumanDesksHours() {
+        BotConfig c = ConfigLoader.load(List.of("--holidays", "2026-10-01..2026-10-08, 2027-01-01"),
+                Map.of("BOT_WORKDAYS", "2026-10-10"));
+        assertTrue(c.duty().closed().contains(java.time.LocalDate.parse("2026-10-05")));
+        assertEquals(9, c.duty().closed().size());
+        assertEquals(java.util.Set.of(java.time.LocalDate.parse("2026-10-10")), c.duty().open());
+
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of(),
+                Map.of("BOT_HOLIDAYS", "2026-10-08..2026-10-01", "BOT_WORKDAYS", "10/10")));
+        assertTrue(e.getMessage().contains("BOT_HOLIDAYS: '2026-10-08..2026-10-01' must run forwards"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("BOT_WORKDAYS: '10/10' is not a date"), e.getMessage());
+    }
+
+    @Test
     void emptyCredentialsAndAnEndlessDeadlineAreProblemsNotCrashes() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(
                 List.of("--wechat-app-id=", "--wechat-app-secret="), Map.of("BOT_ANSWER_DEADLINE",

@@ -617,6 +617,27 @@ class ConversationEngineTest {
     }
 
     @Test
+    void theHumanDeskKeepsThePublicHolidayCalendarAndAnswersEveryWayOfAskingForIt() {
+        ConversationEngine withCalendar = new ConversationEngine(DEADLINE, new DutyCalendar(
+                DutyCalendar.parseDays("2026-10-01..2026-10-08"), DutyCalendar.parseDays("2026-10-10")));
+        java.util.function.BiFunction<String, String, ConversationEngine.Decision> ask = (at, text) -> {
+            now = Instant.parse(at);
+            return withCalendar.handle(state, new WeChatMessage.Text("gh", CITIZEN, now.getEpochSecond(),
+                    msgIds.incrementAndGet(), text), null, now);
+        };
+        // National Day, a Thursday, 10:00 in the city: closed
+        ConversationEngine.Decision holiday = ask.apply("2026-10-01T02:00:00Z", "人工");
+        assertFalse(holiday.transferToAgent());
+        assertTrue(holiday.reply().contains("非工作时间"), holiday.reply());
+        // the Saturday worked in its place: open; and 转人工 / 人工客服 ask for the same desk
+        assertTrue(ask.apply("2026-10-10T02:00:00Z", "转人工").transferToAgent());
+        assertTrue(ask.apply("2026-10-12T08:00:00Z", "人工客服").transferToAgent(), "Monday 16:00");
+        assertFalse(ask.apply("2026-10-12T09:30:00Z", "转人工").transferToAgent(), "Monday 17:30");
+        assertFalse(ask.apply("2026-10-11T02:00:00Z", "转人工").transferToAgent(), "an ordinary Sunday");
+        assertTrue(state.tickets.isEmpty(), "asking for the desk opens no ticket");
+    }
+
+    @Test
     void anAnswerNotRatedInTenDaysCountsAsBasicallySatisfied() {
         yuBoundAndTicket1001();
         say(YU, "#1001 已安排疏通");

@@ -51,6 +51,13 @@ public final class ConversationEngine {
     private static final Pattern ANSWER_WITHOUT_TEXT = Pattern.compile("^#\\s*(\\d++)\\s*[:：,，]?$");
     private static final Pattern CLAIM = Pattern.compile("^认领\\s*#?\\s*(\\d+)$");
     private static final Pattern DECLINE = Pattern.compile("^非本组\\s*#?\\s*(\\d++)\\s*(.*)$", Pattern.DOTALL);
+    /** 认领 without a number: the deputy's one open forwarded ticket. */
+    private static final Pattern CLAIM_BARE = Pattern.compile("^认领[\\s!！。.~～]*$");
+    /**
+     * 非本组 without a number, alone or with a reason after it: the deputy's one open forwarded ticket (非本组？ asks, it
+     * does not decline).
+     */
+    private static final Pattern DECLINE_BARE = Pattern.compile("^非本组(?:[\\s,，。.:：;；、!！~～].*)?$", Pattern.DOTALL);
     private static final Pattern RATING = Pattern.compile(
             "^(?:([123])|(非常满意|基本满意|很不满意|非常不满意|不满意|满意))(?:\\s|[,，。.、!！:：]|$)(.*)$", Pattern.DOTALL);
     private static final Pattern SUPPLEMENT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?\\s*(.+)$",
@@ -76,10 +83,30 @@ public final class ConversationEngine {
     private static final Duration URGE_INTERVAL = Duration.ofHours(24);
     /** Where 民生实事 suggestions go when their text names no group's subject: the group that follows budgets. */
     static final String MINSHENG_FALLBACK_GROUP = "pro-finance";
-    /** What a deputy may say without it being taken for an answer. */
+    /**
+     * What a deputy may say without it being taken for an answer: acknowledgements, thanks and greetings, alone or
+     * strung together (好的，收到), matched once punctuation, symbols and spaces are taken out (see {@link #bare}).
+     */
     private static final Pattern ACKNOWLEDGEMENT = Pattern.compile(
-            "^(好的?|好嘞|收到|嗯+|ok|谢谢.*|感谢.*|辛苦了?|明白了?|知道了|你好|您好|在吗)[!！。.~～]*$",
+            "^(?:好的?|好嘞|好滴|好哒|行|可以|没问题|收到了?|嗯+|哦+|噢+|ok|okay|谢谢(?:你|您|大家)?|感谢(?:你|您|大家)?"
+                    + "|多谢|辛苦(?:了|啦|你了|您了)?|明白了?|了解|知道了|你好|您好|在吗|在么|在不在|哈喽|hello|hi"
+                    + "|早上好|上午好|中午好|下午好|晚上好)+$",
             Pattern.CASE_INSENSITIVE);
+    /** Punctuation, symbols (emoji among them) and white space, taken out before {@link #ACKNOWLEDGEMENT} is tried. */
+    private static final Pattern NOT_WORDS = Pattern.compile("[\\p{P}\\p{S}\\p{Z}\\s]+");
+    /**
+     * A plain reply with fewer Chinese characters than this is not relayed as the answer of the deputy's one open
+     * ticket: they are asked to confirm it with #编号 (收到！我看一下 is not an answer; #1001 已修好 still is).
+     */
+    static final int PLAIN_ANSWER_MIN_CHARS = 8;
+    /**
+     * A question to the bot about answering (这个怎么回复？), not an answer for the constituent, when it is short. Only
+     * the bot's own mechanics: a deputy asking the constituent something (具体是哪个小区？) is an answer.
+     */
+    private static final Pattern QUESTION_TO_BOT = Pattern.compile(
+            "(?:怎么|怎样|如何|咋)(?:答复|回复|操作|认领|退回)|你是谁|是机器人吗");
+    /** Up to this many Chinese characters a question about using the bot is taken for one. */
+    private static final int QUESTION_TO_BOT_MAX_CHARS = 20;
     private static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
 
     private final Duration answerDeadline;
@@ -368,23 +395,69 @@ public final class ConversationEngine {
         if ((m = DECLINE.matcher(text)).matches()) {
             return Optional.of(decline(ch, d, m.group(1), now));
         }
+        if (CLAIM_BARE.matcher(text).matches()) {
+            return Optional.of(onTheOneOpen(ch, from, "认领", id -> claim(ch, d, id, now)));
+        }
+        if (DECLINE_BARE.matcher(text).matches()) {
+            return Optional.of(onTheOneOpen(ch, from, "非本组", id -> decline(ch, d, id, now)));
+        }
         if (ownQuestion || ch.conversation(from).ratingTicketId() != null && RATING.matcher(text).matches()) {
             // a deputy writing as a constituent: the question after 新问题, or the rating ("1", "满意") of an answer
             // to their own question, is not a plain answer to a ticket forwarded to them
             return Optional.empty();
         }
+        List<String> open = openForwarded(ch, from);
+        if (open.isEmpty()) {
+            return Optional.empty();
+        }
+        if (ACKNOWLEDGEMENT.matcher(bare(text)).matches()) {
+            return Optional.of(Texts.acknowledged(open));
+        }
+        if (open.size() > 1) {
+            return Optional.of(Texts.whichTicket(open));
+        }
+        if (!substantive(text)) {
+            // too short, or a question about the bot: relayed, it would close the ticket with a non-answer
+            return Optional.of(Texts.confirmAnswer(open.get(0)));
+        }
+        return Optional.of(answer(ch, from, d, open.get(0), text, now));
+    }
+
+    /** The open tickets forwarded to this deputy that still wait for an answer, oldest first. */
+    private static List<String> openForwarded(Changes ch, String from) {
         List<String> open = new ArrayList<>();
         for (String id : ch.conversation(from).forwarded()) {
             ch.ticket(id).filter(t -> t.status().open() && t.status() != TicketStatus.ANSWERED)
                     .ifPresent(t -> open.add(t.id()));
         }
-        if (open.isEmpty() || ACKNOWLEDGEMENT.matcher(text).matches()) {
-            return Optional.empty();
+        return open;
+    }
+
+    /** A command written without a number (认领, 非本组) acts on the deputy's one open ticket; with several, asks which. */
+    private static String onTheOneOpen(Changes ch, String from, String command,
+                                       java.util.function.Function<String, String> action) {
+        List<String> open = openForwarded(ch, from);
+        if (open.isEmpty()) {
+            return Texts.commandNeedsNumber(command);
         }
-        if (open.size() == 1) {
-            return Optional.of(answer(ch, from, d, open.get(0), text, now));
+        if (open.size() > 1) {
+            return Texts.whichTicket(open, command);
         }
-        return Optional.of(Texts.whichTicket(open));
+        return action.apply(open.get(0));
+    }
+
+    /** The text without punctuation, symbols and spaces, in lower case: 在吗？ and 好的，收到！ as 在吗 and 好的收到. */
+    static String bare(String text) {
+        return NOT_WORDS.matcher(text).replaceAll("").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Whether a deputy's plain reply says enough to be relayed as the answer without its ticket number. */
+    static boolean substantive(String text) {
+        int chars = QuestionAnalyzer.chineseCharacters(text);
+        if (chars < PLAIN_ANSWER_MIN_CHARS) {
+            return false;
+        }
+        return !(chars <= QUESTION_TO_BOT_MAX_CHARS && QUESTION_TO_BOT.matcher(text).find());
     }
 
     // ---------------------------------------------------------------- constituents

@@ -316,13 +316,44 @@ final class Texts {
 
     static String whichTicket(List<String> open) {
         StringBuilder b = new StringBuilder("您有多条待答复的留言：");
+        appendIds(b, open);
+        return b.append("。请用“#编号 答复内容”说明答复哪一条。").toString();
+    }
+
+    /** A command without a number (认领, 非本组) while several forwarded tickets are open. */
+    static String whichTicket(List<String> open, String command) {
+        StringBuilder b = new StringBuilder("您有多条待处理的留言：");
+        appendIds(b, open);
+        return b.append("。请发送“").append(command).append(" #编号”说明是哪一条。").toString();
+    }
+
+    private static void appendIds(StringBuilder b, List<String> open) {
         for (String id : open.subList(0, Math.min(MAX_LISTED, open.size()))) {
             b.append(" #").append(id);
         }
         if (open.size() > MAX_LISTED) {
             b.append(" 等").append(open.size()).append("条");
         }
-        return b.append("。请用“#编号 答复内容”说明答复哪一条。").toString();
+    }
+
+    /** A command without a number (认领, 非本组) from a deputy with no open forwarded ticket. */
+    static String commandNeedsNumber(String command) {
+        return "请写上留言编号，例如“" + command + " #1001”。";
+    }
+
+    /** A deputy's 好的、收到、在吗 while tickets wait for their answer: nothing is relayed. */
+    static String acknowledged(List<String> open) {
+        if (open.size() == 1) {
+            return "好的。留言 #" + open.get(0) + " 还在等您答复，答复请发送“#" + open.get(0) + " 答复内容”。";
+        }
+        StringBuilder b = new StringBuilder("好的。您还有待答复的留言：");
+        appendIds(b, open);
+        return b.append("。答复请发送“#编号 答复内容”。").toString();
+    }
+
+    /** A deputy's short plain reply (or a question to the bot) is not relayed until they confirm it. */
+    static String confirmAnswer(String id) {
+        return "这条消息没有转给群众。如果它就是对留言 #" + id + " 的答复，请发送“#" + id + " 答复内容”确认。";
     }
 
     static String noSuchTicket(String id) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -213,6 +214,71 @@ class ConversationEngineTest {
         String r = say(YU, "已经处理了");
         assertTrue(r.contains("#1001") && r.contains("#1002"), r);
         assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"在吗？", "好的，收到", "收到！我看一下", "好的。", "谢谢！", "嗯嗯～", "OK!", "您好，在吗?",
+            "已处理", "这条留言怎么回复？", "认领一下", "非本组？"})
+    void aDeputysCasualOrHalfTypedMessageIsNotRelayedAsTheAnswer(String text) {
+        say(YU, "绑定 274115");
+        say(CHEN, "绑定 528224");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+
+        String r = say(YU, text);
+        assertTrue(r.contains("#1001"), "the reply names the ticket waiting for an answer: " + r);
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.ASSIGNED, t.status());
+        assertTrue(t.answers().isEmpty(), t.answers().toString());
+        assertTrue(sendsTo(CITIZEN).isEmpty(), "nothing relayed: " + sendsTo(CITIZEN));
+        assertTrue(sendsTo(CHEN).isEmpty(), "the other deputy is not told it was answered: " + sendsTo(CHEN));
+        assertNull(state.conversation(CITIZEN).ratingTicketId(), "the constituent is not asked to rate");
+        assertEquals(List.of("1001"), state.conversation(YU).forwarded());
+
+        // a short answer with its number is an answer
+        say(YU, "#1001 已修好");
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+        assertTrue(sendsTo(CITIZEN).get(0).text().contains("已修好"), sendsTo(CITIZEN).toString());
+    }
+
+    @Test
+    void aBareClaimOrDeclineActsOnTheOneOpenTicketAndAsksWhichWhenThereAreSeveral() {
+        say(YU, "绑定 274115");
+        say(CHEN, "绑定 528224");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+
+        String r = say(CHEN, "认领");
+        assertTrue(r.contains("认领留言 #1001"), r);
+        Ticket t = state.tickets.get("1001");
+        assertEquals("dep-028", t.claimedBy());
+        assertEquals(TicketStatus.ASSIGNED, t.status());
+        assertTrue(t.answers().isEmpty(), "认领 is no answer: " + t.answers());
+        assertTrue(sendsTo(CITIZEN).stream().noneMatch(s -> s.purpose().equals("relay")), sendsTo(CITIZEN).toString());
+
+        r = say(YU, "非本组，这是排水公司的事");
+        assertTrue(r.contains("改派"), r);
+        t = state.tickets.get("1001");
+        assertFalse("pro-urban".equals(t.groupId()), t.groupId());
+        assertEquals(List.of("pro-urban"), t.declined());
+        assertTrue(t.answers().isEmpty(), "非本组 is no answer: " + t.answers());
+        assertNull(state.conversation(CITIZEN).ratingTicketId());
+
+        // nothing open any more: the number is asked for
+        assertTrue(say(YU, "认领").contains("请写上留言编号"));
+
+        // two open tickets: which one?
+        say("oCitizen2", "楼下饭店油烟直排，窗户都不敢开");
+        say("oCitizen3", "晚上路灯不亮太危险，好几天了没人修");
+        r = say(YU, "认领");
+        assertTrue(r.contains("#1002") && r.contains("#1003") && r.contains("认领 #编号"), r);
+        r = say(YU, "非本组");
+        assertTrue(r.contains("#1002") && r.contains("#1003") && r.contains("非本组 #编号"), r);
+        for (String id : List.of("1002", "1003")) {
+            assertNull(state.tickets.get(id).claimedBy(), id);
+            assertEquals("pro-urban", state.tickets.get(id).groupId(), id);
+            assertTrue(state.tickets.get(id).answers().isEmpty(), id);
+        }
     }
 
     @Test

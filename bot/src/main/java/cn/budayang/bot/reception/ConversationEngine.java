@@ -251,7 +251,7 @@ public final class ConversationEngine {
         if (!ticket.reminded() && !now.isBefore(half)) {
             Ticket t = ticket.remindedAt(now);
             ch.put(t);
-            eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.reminder(t, group), t.id(),
+            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group), t.id(),
                     deputyLabel(d), "remind"));
         }
         return new Decision(null, ch.actions());
@@ -556,7 +556,7 @@ public final class ConversationEngine {
         Ticket urged = t.noted("urge", "constituent", "群众催办", now);
         ch.put(urged);
         String group = groupName(ch.state.knowledge(), t.groupId());
-        eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.urged(urged, group), t.id(),
+        eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.urged(urged, group), t.id(),
                 deputyLabel(d), "remind"));
         // a ticket every group declined has no deputies: it waits for the standing committee's office, which sees
         // the urge in the ticket's history
@@ -745,7 +745,7 @@ public final class ConversationEngine {
         for (Deputy d : pickDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId())) {
             Optional<String> openId = deputyOpenId(state, d);
             if (t.forwardedTo().contains(d.id()) || openId.isEmpty() || openId.get().equals(deputyOpenId)
-                    || !ch.conversation(openId.get()).windowOpen(now)) {
+                    || openId.get().equals(t.openId()) || !ch.conversation(openId.get()).windowOpen(now)) {
                 continue;
             }
             List<String> ids = new ArrayList<>(t.forwardedTo());
@@ -818,7 +818,7 @@ public final class ConversationEngine {
         Ticket t = open.withMessage(tm);
         ch.put(t);
         if (forwardToDeputies && tm.text() != null) {
-            eachDeputy(ch, t.forwardedTo(), (d, openId) -> ch.send(openId, Texts.followUp(t, tm.text()), t.id(),
+            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.followUp(t, tm.text()), t.id(),
                     deputyLabel(d), "followup"));
         }
         return Texts.followUpAdded(t);
@@ -1008,7 +1008,7 @@ public final class ConversationEngine {
         ch.put(constituent);
         ch.put(ch.conversation(from).withForwarded(t.id(), false));
         if (first) {
-            eachDeputy(ch, t.forwardedTo(), (o, openId) -> {
+            eachForwarded(ch, t, (o, openId) -> {
                 if (!o.id().equals(d.id())) {
                     ch.send(openId, Texts.answeredByOther(t, d), t.id(), deputyLabel(o), "notify");
                     ch.put(ch.conversation(openId).withForwarded(t.id(), false));
@@ -1033,7 +1033,7 @@ public final class ConversationEngine {
             return t.claimedBy().equals(d.id()) ? Texts.claimedAlready(t) : Texts.claimedByOther(t, who);
         }
         ch.put(t.claimed(d.id(), d.name(), now));
-        eachDeputy(ch, t.forwardedTo(), (o, openId) -> {
+        eachForwarded(ch, t, (o, openId) -> {
             if (!o.id().equals(d.id())) {
                 ch.send(openId, Texts.claimedNotice(t, d), t.id(), deputyLabel(o), "notify");
             }
@@ -1062,7 +1062,8 @@ public final class ConversationEngine {
         Set<String> excluded = new LinkedHashSet<>(t.declined());
         excluded.add(t.groupId());
         Ticket declined = t.declinedBy(t.groupId(), d.name(), now);
-        eachDeputy(ch, t.forwardedTo(), (o, openId) -> ch.put(ch.conversation(openId).withForwarded(t.id(), false)));
+        eachDeputy(ch, null, t.forwardedTo(),
+                (o, openId) -> ch.put(ch.conversation(openId).withForwarded(t.id(), false)));
         String next = nextGroup(ch.state.reroute(t.question(), excluded), excluded, kb);
         if (next == null) {
             // no group is left: the standing committee's office follows it up (an escalated ticket in the admin API)
@@ -1105,15 +1106,28 @@ public final class ConversationEngine {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Calls {@code action} with each listed deputy that can be reached at an openid. */
-    private static void eachDeputy(Changes ch, Collection<String> deputyIds, BiConsumer<Deputy, String> action) {
+    /**
+     * Calls {@code action} with each deputy the ticket was forwarded to that can be reached at an openid, except the
+     * ticket's own constituent (a deputy writing as one is never told about their own question as its deputy).
+     */
+    private static void eachForwarded(Changes ch, Ticket t, BiConsumer<Deputy, String> action) {
+        eachDeputy(ch, t.openId(), t.forwardedTo(), action);
+    }
+
+    /** Calls {@code action} with each listed deputy that can be reached at an openid other than {@code except}. */
+    private static void eachDeputy(Changes ch, String except, Collection<String> deputyIds,
+                                   BiConsumer<Deputy, String> action) {
         KnowledgeBase kb = ch.state.knowledge();
         for (String id : deputyIds) {
-            kb.deputy(id).ifPresent(d -> deputyOpenId(ch.state, d).ifPresent(openId -> action.accept(d, openId)));
+            kb.deputy(id).ifPresent(d -> deputyOpenId(ch.state, d).filter(openId -> !openId.equals(except))
+                    .ifPresent(openId -> action.accept(d, openId)));
         }
     }
 
-    /** Calls {@code action} once for every deputy of the ticket's group and of its area group (督办 reaches all). */
+    /**
+     * Calls {@code action} once for every deputy of the ticket's group and of its area group (督办 reaches all), except
+     * the ticket's own constituent.
+     */
     private static void groupAndArea(Changes ch, Ticket t, BiConsumer<Deputy, String> action) {
         KnowledgeBase kb = ch.state.knowledge();
         Set<String> ids = new LinkedHashSet<>();
@@ -1122,7 +1136,7 @@ public final class ConversationEngine {
                 kb.deputiesOf(groupId).forEach(d -> ids.add(d.id()));
             }
         }
-        eachDeputy(ch, ids, action);
+        eachDeputy(ch, t.openId(), ids, action);
     }
 
     private static Optional<Deputy> deputyOf(Changes ch, Conversation c) {

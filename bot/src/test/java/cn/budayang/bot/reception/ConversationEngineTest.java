@@ -451,6 +451,64 @@ class ConversationEngineTest {
         assertEquals(TicketStatus.ANSWERED, state.tickets.get("1003").status());
     }
 
+    /** Texts sent to {@code openId} as a deputy (not as the constituent of a ticket). */
+    private List<Action.Send> deputySendsTo(String openId) {
+        return sendsTo(openId).stream().filter(s -> !s.recipient().equals("群众")).toList();
+    }
+
+    @Test
+    void aDeputyWritingAsAConstituentIsNotEscalatedToAboutTheirOwnTicketAndTheirFollowUpIsNoAnswerToIt() {
+        String yu = DEPUTY_OF.get("pro-urban");
+        say(yu, "小区门口的下水道堵了，一下雨就积水");
+        Ticket t = state.tickets.get("1001");
+        assertFalse(t.forwardedTo().contains("dep-004"), t.forwardedTo().toString());
+        state.sent.clear();
+
+        List<Action.Send> escalated = state.apply(engine.onClock(state, t, now.plus(DEADLINE)));
+        assertEquals(TicketStatus.ESCALATED, state.tickets.get("1001").status());
+        assertTrue(escalated.stream().anyMatch(s -> !s.openId().equals(yu)), "the group's deputies are told");
+        assertEquals(List.of(), deputySendsTo(yu), "no 督办 of his own question to 余宏超");
+
+        String other = state.kb.deputy(t.forwardedTo().get(0)).orElseThrow().openId();
+        say(other, "#1001 已经联系排水公司，明天来疏通");
+        state.sent.clear();
+        assertTrue(say(yu, "3 还是没有解决").contains("重新督办"));
+        assertEquals(TicketStatus.ESCALATED, state.tickets.get("1001").status());
+        assertFalse(sendsTo(other).isEmpty(), "the other deputies are told it was reopened");
+        assertEquals(List.of(), deputySendsTo(yu), "no 督办 of his own reopened question to 余宏超");
+        assertFalse(state.conversation(yu).forwarded().contains("1001"), state.conversation(yu).forwarded().toString());
+
+        // his follow-up joins his question; it does not answer it
+        say(yu, "今天又下雨了，门口的水还是没过脚踝");
+        Ticket after = state.tickets.get("1001");
+        assertEquals(TicketStatus.ESCALATED, after.status());
+        assertEquals(1, after.answers().size(), after.answers().toString());
+        assertTrue(after.messages().stream().anyMatch(m -> "今天又下雨了，门口的水还是没过脚踝".equals(m.text())));
+    }
+
+    @Test
+    void aDeputyWhoBindsTheWeChatTheyAskedFromGetsNoRemindersOrNoticesOfTheirOwnTicket() {
+        String phone = "oYuPhone";
+        say(phone, "小区门口的下水道堵了，一下雨就积水");
+        Ticket t = state.tickets.get("1001");
+        assertTrue(t.forwardedTo().contains("dep-004"), "asked as a constituent: 余宏超 is among the group's deputies");
+        assertTrue(say(phone, "绑定 274115").contains("余宏超"));
+        state.sent.clear();
+
+        say(phone, "补充 1001 东门那边最严重");
+        state.apply(engine.onClock(state, state.tickets.get("1001"), now.plus(DEADLINE.dividedBy(2))));
+        assertTrue(state.tickets.get("1001").reminded());
+        state.apply(engine.onClock(state, state.tickets.get("1001"), now.plus(DEADLINE)));
+        assertEquals(TicketStatus.ESCALATED, state.tickets.get("1001").status());
+        String other = state.kb.deputy(t.forwardedTo().stream().filter(id -> !id.equals("dep-004")).findFirst()
+                .orElseThrow()).orElseThrow().openId();
+        say(other, "#1001 已经联系排水公司，明天来疏通");
+        assertTrue(sendsTo(other).size() >= 3, "the other deputy had the follow-up, reminder and 督办: "
+                + sendsTo(other));
+        assertTrue(sendsTo(phone).stream().anyMatch(s -> s.purpose().equals("relay")), "he gets the answer");
+        assertEquals(List.of(), deputySendsTo(phone), "nothing about his own ticket as its deputy");
+    }
+
     @Test
     void followUpsAndAttachmentsJoinTheOpenTicketAndNewQuestionStartsAnother() {
         event(new WeChatMessage.Image("gh", CITIZEN, now.getEpochSecond(), 5, "http://p", "MEDIA1"));

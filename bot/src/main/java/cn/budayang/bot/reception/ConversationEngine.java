@@ -715,7 +715,8 @@ public final class ConversationEngine {
         String stationName = t.stationId() == null ? null
                 : kb.station(t.stationId()).map(Station::name).orElse(null);
         String areaName = t.areaGroupId() == null ? null : groupName(kb, t.areaGroupId());
-        ch.send(openId, Texts.forward(t, groupName(kb, t.groupId()), stationName, areaName), t.id(),
+        boolean ofTheGroup = t.groupId() != null && d.groupIds().contains(t.groupId());
+        ch.send(openId, Texts.forward(t, groupName(kb, t.groupId()), stationName, areaName, ofTheGroup), t.id(),
                 deputyLabel(d), "forward");
         ch.put(ch.conversation(openId).withForwarded(t.id(), true));
     }
@@ -998,7 +999,7 @@ public final class ConversationEngine {
         Ticket answered = t.answered(new Answer(now, d.id(), d.name(), text));
         ch.put(answered);
         KnowledgeBase kb = ch.state.knowledge();
-        String group = groupName(kb, t.groupId());
+        String group = groupName(kb, answeringGroup(d, t));
         ch.send(t.openId(), Texts.relay(answered, d, group, text), t.id(), "群众", "relay");
         // the rating request is now the last question put to the constituent: a number rates, it picks no FAQ
         Conversation constituent = ch.conversation(t.openId()).withRatingTicket(t.id()).withChoices(List.of());
@@ -1048,11 +1049,16 @@ public final class ConversationEngine {
             return Texts.noSuchTicket(ticketId);
         }
         Ticket t = found.get();
-        if (t.groupId() == null || !d.groupIds().contains(t.groupId())) {
+        boolean ofTheGroup = t.groupId() != null && d.groupIds().contains(t.groupId());
+        if (!ofTheGroup && !t.forwardedTo().contains(d.id())) {
             return Texts.notYourGroup(t.id());
         }
         if (!t.status().open() || t.status() == TicketStatus.ANSWERED) {
             return Texts.alreadyClosed(t);
+        }
+        if (!ofTheGroup) {
+            // a station's own deputy who got it without being of its group: they step out, the group keeps it
+            return stepOut(ch, d, t, now);
         }
         if (t.declined().contains(t.groupId())) {
             // every group declined it and it stayed with the last one, escalated: declining again changes nothing
@@ -1081,6 +1087,15 @@ public final class ConversationEngine {
         return Texts.declineRecorded(t, groupName(kb, next));
     }
 
+    /** 非本组 from a forwarded deputy outside the ticket's group: the ticket is no longer theirs, and is not rerouted. */
+    private static String stepOut(Changes ch, Deputy d, Ticket t, Instant now) {
+        List<String> ids = new ArrayList<>(t.forwardedTo());
+        ids.remove(d.id());
+        ch.put(t.withForwardedTo(ids).noted("leave", d.name(), "非本组，不再转给" + d.name(), now));
+        deputyOpenId(ch.state, d).ifPresent(openId -> ch.put(ch.conversation(openId).withForwarded(t.id(), false)));
+        return Texts.steppedOut(t, groupName(ch.state.knowledge(), t.groupId()));
+    }
+
     private static String nextGroup(RouteDecision d, Set<String> excluded, KnowledgeBase kb) {
         if (d.outcome() == RouteDecision.Outcome.GROUP && !excluded.contains(d.groupId())) {
             return d.groupId();
@@ -1096,6 +1111,20 @@ public final class ConversationEngine {
             }
         }
         return null;
+    }
+
+    /**
+     * The group a deputy answers a ticket for, as the constituent is told: the ticket's group, else its area group,
+     * else the deputy's own first group (a station's deputy it was forwarded to).
+     */
+    static String answeringGroup(Deputy d, Ticket t) {
+        if (t.groupId() != null && d.groupIds().contains(t.groupId())) {
+            return t.groupId();
+        }
+        if (t.areaGroupId() != null && d.groupIds().contains(t.areaGroupId())) {
+            return t.areaGroupId();
+        }
+        return d.groupIds().isEmpty() ? t.groupId() : d.groupIds().get(0);
     }
 
     private static boolean responsible(Deputy d, Ticket t) {

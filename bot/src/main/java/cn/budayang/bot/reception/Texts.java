@@ -180,7 +180,11 @@ final class Texts {
                 + "如有需要反映的问题或建议，请直接说明具体情况（地点、经过、诉求）。";
     }
 
-    static String forward(Ticket t, String groupName, String stationName, String areaName) {
+    /**
+     * A question forwarded to a deputy; {@code ofTheGroup} false for a station's deputy outside its group, whose
+     * 非本组 only stops it coming to them.
+     */
+    static String forward(Ticket t, String groupName, String stationName, String areaName, boolean ofTheGroup) {
         StringBuilder b = new StringBuilder();
         b.append("【群众留言 #").append(t.id()).append("】交办：").append(groupName).append('\n');
         if (stationName != null) {
@@ -191,7 +195,7 @@ final class Texts {
         b.append("内容：").append(t.question()).append('\n');
         b.append("答复期限：").append(TIME.format(t.deadlineAt())).append('\n');
         b.append("请回复“#").append(t.id()).append(" 答复内容”直接答复；发送“认领 #").append(t.id())
-                .append("”认领，发送“非本组 #").append(t.id()).append("”退回改派。");
+                .append("”认领，发送“非本组 #").append(t.id()).append(ofTheGroup ? "”退回改派。" : "”不再接收这条留言。");
         return b.toString();
     }
 
@@ -247,6 +251,10 @@ final class Texts {
 
     static String declineRecorded(Ticket t, String nextGroup) {
         return "已将留言 #" + t.id() + " 退回，改派给“" + nextGroup + "”。";
+    }
+
+    static String steppedOut(Ticket t, String groupName) {
+        return "好的，留言 #" + t.id() + " 不再转给您，仍由“" + groupName + "”办理。";
     }
 
     static String declinedAlready(Ticket t) {

@@ -349,6 +349,43 @@ class ConversationEngineTest {
         assertTrue(t.history().stream().anyMatch(h -> h.event().equals("decline") && h.actor().equals("余宏超")));
     }
 
+    @Test
+    void aStationDeputyOutsideTheGroupStepsOutOfATicketAndAnswersUnderTheirOwnGroup() {
+        // 邱松婷, st-01's deputy of area-huangzhou-1, of no professional group
+        String qiu = "ozaAq-qlDh2xUibQYqQGDiT5bkIW";
+        event(new WeChatMessage.Subscribe("gh", CITIZEN, now.getEpochSecond(), "qrscene_st-01", "tk"));
+        say(YU, "绑定 274115");
+        say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
+        assertEquals(List.of("dep-004", "dep-062"), state.tickets.get("1001").forwardedTo());
+        assertTrue(sendsTo(qiu).get(0).text().contains("非本组 #1001”不再接收"), sendsTo(qiu).get(0).text());
+        assertTrue(sendsTo(YU).get(0).text().contains("非本组 #1001”退回改派"), sendsTo(YU).get(0).text());
+        state.sent.clear();
+
+        String r = say(qiu, "非本组 #1001");
+        assertTrue(r.contains("#1001") && r.contains("不再转给您") && r.contains("城建环保"), r);
+        Ticket t = state.tickets.get("1001");
+        assertEquals("pro-urban", t.groupId(), "not rerouted");
+        assertEquals(List.of(), t.declined());
+        assertEquals(TicketStatus.ASSIGNED, t.status());
+        assertEquals(List.of("dep-004"), t.forwardedTo());
+        Ticket.HistoryEntry last = t.history().get(t.history().size() - 1);
+        assertEquals("leave", last.event());
+        assertEquals("邱松婷", last.actor());
+        assertTrue(state.conversation(qiu).forwarded().isEmpty());
+        assertTrue(state.sent.isEmpty(), "nobody else is bothered: " + state.sent);
+
+        // on another ticket her plain answer goes to the constituent under her own group
+        say(CITIZEN, "新问题");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        assertTrue(state.tickets.get("1002").forwardedTo().contains("dep-062"));
+        say(qiu, "已经联系社区和排水公司，明天上午来疏通");
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1002").status());
+        String relay = sendsTo(CITIZEN).stream().filter(s -> s.purpose().equals("relay")).findFirst().orElseThrow()
+                .text();
+        assertTrue(relay.contains("邱松婷代表（黄州区青莲街道代表小组）"), relay);
+        assertFalse(relay.contains("城建环保"), relay);
+    }
+
     /** A deputy of each professional group, by the openid the sample city gives them. */
     static final java.util.Map<String, String> DEPUTY_OF = java.util.Map.of(
             "pro-judicial", "oSbBcoxjIM9UvS-qqZBJssFlabh1",

@@ -144,7 +144,9 @@ public final class Outbox implements AutoCloseable {
     /**
      * Creates the entry (inside a store write) for a text to {@code openId}: pending when the recipient can be
      * reached, waiting otherwise (with a subscribe notice when one is configured and none is already out). Records
-     * the delivery on the ticket. Returns the ids to {@link #wake} after the commit.
+     * the delivery on the ticket. A forward (purpose {@code forward}) created waiting is also reported as
+     * undeliverable at once, as a refusal by WeChat would be: its question goes to another deputy meanwhile. Returns
+     * the ids to {@link #wake} after the commit.
      */
     public List<Long> enqueue(Store s, String openId, String text, String ticketId, String recipient,
                               String purpose, Instant now, Deliveries deliveries) {
@@ -152,7 +154,8 @@ public final class Outbox implements AutoCloseable {
         Conversation c = s.conversations().get(openId).orElseGet(() -> Conversation.fresh(openId));
         OutboxEntry e = OutboxEntry.text(id, openId, text, ticketId, recipient, purpose, now);
         List<Long> wake = new ArrayList<>();
-        if (reachable(c, now)) {
+        boolean waits = !reachable(c, now);
+        if (!waits) {
             wake.add(id);
         } else {
             e = e.with(State.WAITING, 0, now, null, "outside the 48-hour window", now);
@@ -160,8 +163,16 @@ public final class Outbox implements AutoCloseable {
         }
         s.outbox().put(id, e);
         deliveries.add(e);
+        if (waits && REPLACED_WHEN_WAITING.equals(purpose)) {
+            // the ticket lists its deliveries in the order they were made: this write's so far, then the replacement's
+            deliveries.flush(s);
+            wake.addAll(undeliverable.handle(s, e, now));
+        }
         return wake;
     }
+
+    /** The purpose of texts that another recipient takes over when they would wait: a question for a deputy. */
+    static final String REPLACED_WHEN_WAITING = "forward";
 
     /**
      * Whether a text to this person can go out now, as far as we know: never-seen openids are tried (WeChat answers

@@ -678,10 +678,11 @@ public final class ConversationEngine {
         KnowledgeBase kb = ch.state.knowledge();
         List<Deputy> reachable = new ArrayList<>();
         List<Deputy> waiting = new ArrayList<>();
-        // narrowed to the station's or area's deputies when any of them can be reached; the whole group otherwise
+        // narrowed to the station's or area's deputies when any of them can be reached now (an openid, not the
+        // asker's, inside WeChat's 48-hour window as far as we know); the whole group otherwise
         List<Deputy> local = localDeputies(kb, t.groupId(), t.stationId(), t.areaGroupId());
-        boolean anyLocal = local.stream().anyMatch(d -> deputyOpenId(ch.state, d).filter(o -> !o.equals(t.openId()))
-                .isPresent());
+        boolean anyLocal = local.stream().anyMatch(d -> deputyOpenId(ch.state, d).filter(o -> !o.equals(t.openId())
+                && ch.conversation(o).windowOpen(now)).isPresent());
         for (Deputy d : anyLocal ? local : withTheRestOfTheGroup(kb, t.groupId(), local)) {
             Optional<String> openId = deputyOpenId(ch.state, d);
             // a deputy who asks a question of their own is not sent it to answer

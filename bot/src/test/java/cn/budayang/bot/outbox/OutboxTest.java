@@ -139,6 +139,47 @@ class OutboxTest {
         }
     }
 
+    @Test
+    void aForwardThatWouldWaitIsReportedUndeliverableAtOnceAndOtherTextsJustWait() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        Outbox.Sender quiet = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        String away = "oDeputyAway";
+        try (MapDbStore store = MapDbStore.open(data); Outbox outbox = new Outbox(store, quiet, null, clock, pool)) {
+            List<OutboxEntry> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+            outbox.onUndeliverable((s, e, now) -> {
+                told.add(e);
+                return List.of();
+            });
+            outbox.start();
+            store.write(s -> {
+                s.conversations().put(away, Conversation.fresh(away).inbound(clock.instant()
+                        .minus(Duration.ofHours(49))));
+                return null;
+            }).join();
+            for (String purpose : List.of("relay", "remind", "escalate", "notify", "forward")) {
+                store.write(s -> outbox.enqueue(s, away, "【留言 #1001】" + purpose, "1001", "代表", purpose,
+                        clock.instant(), new Outbox.Deliveries())).join();
+            }
+            List<OutboxEntry> entries = store.outbox().scan(e -> e.openId().equals(away), false, 0, 10);
+            assertEquals(5, entries.size(), entries.toString());
+            assertTrue(entries.stream().allMatch(e -> e.state() == OutboxEntry.State.WAITING), entries.toString());
+            assertEquals(1, told.size(), "only the forward is reported: " + told);
+            assertEquals("forward", told.get(0).purpose());
+            assertEquals(OutboxEntry.State.WAITING, told.get(0).state());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void awaitState(MapDbStore store, long id, OutboxEntry.State state) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < end && store.outbox().get(id).orElseThrow().state() != state) {

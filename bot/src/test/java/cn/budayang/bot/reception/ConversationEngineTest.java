@@ -139,6 +139,26 @@ class ConversationEngineTest {
     }
 
     @Test
+    void aTicketIsNarrowedToTheStationOnlyWhenOneOfItsDeputiesCanBeReachedNow() {
+        // st-01's deputies for an urban matter, 余宏超 and 邱松婷, last wrote 49 hours ago: WeChat cannot reach them
+        String qiu = "ozaAq-qlDh2xUibQYqQGDiT5bkIW";
+        say(YU, "绑定 274115");
+        say(qiu, "你好");
+        now = now.plus(Duration.ofHours(49));
+        event(new WeChatMessage.Subscribe("gh", CITIZEN, now.getEpochSecond(), "qrscene_st-01", "tk"));
+        say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
+        Ticket t = state.tickets.get("1001");
+        assertEquals("st-01", t.stationId());
+        assertEquals(ConversationEngine.MAX_FORWARD, t.forwardedTo().size(),
+                "the group as a whole: " + t.forwardedTo());
+        for (String id : t.forwardedTo()) {
+            assertTrue(state.kb.deputy(id).orElseThrow().groupIds().contains("pro-urban"), id);
+            assertFalse(id.equals("dep-004") || id.equals("dep-062"), "out of reach: " + id);
+        }
+        assertTrue(sendsTo(YU).isEmpty() && sendsTo(qiu).isEmpty(), state.sent.toString());
+    }
+
+    @Test
     void withoutAStationOrAreaTheWholeGroupIsAsked() {
         say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
         Ticket t = state.tickets.get("1001");

@@ -153,6 +153,69 @@ class DeskTest {
         assertEquals(OutboxEntry.State.SENT, store.outbox().get(id).orElseThrow().state());
         assertTrue(sent.stream().anyMatch(t -> t.startsWith(deputy) && t.contains("#9999")), sent.toString());
     }
+    /** 余宏超: the urban deputy of st-03, by the openid of the sample city. */
+    static final String YU = "oUMLjpLrJzVTVjqGPr5f-ffMPfXL";
+
+    /**
+     * The constituent scans st-03 and asks an urban question: it goes to the station's deputies, 余宏超 (urban) and
+     * 周爱斌 and 彭玉峰 (of its area group). Returns the ticket.
+     */
+    private cn.budayang.bot.ticket.Ticket askAtStation03(Desk desk) throws Exception {
+        desk.receive(new WeChatMessage.Subscribe("gh", CITIZEN, clock.instant().getEpochSecond(), "qrscene_st-03",
+                "tk")).get(10, TimeUnit.SECONDS);
+        assertTrue(desk.receive(text(CITIZEN, "我们小区垃圾堆了一个星期没人清运")).get(10, TimeUnit.SECONDS)
+                .orElseThrow().toString().contains("#1001"));
+        return store.tickets().get(1001L).orElseThrow();
+    }
+
+    /**
+     * The forward to 余宏超 waits for him; the next urban deputy of the group, 石桂萍, got the question; the ticket says
+     * so.
+     */
+    private void assertYuWasSkippedForAnotherDeputy(cn.budayang.bot.ticket.Ticket t) {
+        List<OutboxEntry> toYu = outboxTo(YU).stream().filter(e -> "1001".equals(e.ticketId())).toList();
+        assertEquals(1, toYu.size(), toYu.toString());
+        assertEquals(OutboxEntry.State.WAITING, toYu.get(0).state(), "his copy still waits for his next message");
+        assertTrue(t.history().stream().anyMatch(h -> h.event().equals("skip") && h.note().contains("余宏超")
+                && h.note().contains("改为转给石桂萍")), t.history().toString());
+        assertEquals(java.util.Set.of("dep-004", "dep-037", "dep-086", "dep-010"),
+                java.util.Set.copyOf(t.forwardedTo()));
+        List<OutboxEntry> toShi = outboxTo("o0X60baigpxmqtSfMLfiDV_eDeGH");
+        assertEquals(1, toShi.size(), toShi.toString());
+        assertEquals("forward", toShi.get(0).purpose());
+        assertTrue(toShi.get(0).text().contains("#1001"), toShi.get(0).text());
+        assertTrue(toShi.get(0).state() != OutboxEntry.State.WAITING, toShi.toString());
+    }
+
+    @Test
+    void aForwardToADeputyOutsideTheWindowGoesToAnotherDeputyAndTheTicketSaysSo() throws Exception {
+        Desk desk = new Desk(store, knowledge::current, new ConversationEngine(Duration.ofHours(24)), outbox,
+                Runnable::run, clock);
+        desk.receive(text(YU, "你好")).get(10, TimeUnit.SECONDS);
+        clock.advance(Duration.ofHours(49));
+        assertYuWasSkippedForAnotherDeputy(askAtStation03(desk));
+    }
+
+    @Test
+    void aForwardToADeputyWhoseFiveMessagesAreUsedGoesToAnotherDeputyAndTheTicketSaysSo() throws Exception {
+        Desk desk = new Desk(store, knowledge::current, new ConversationEngine(Duration.ofHours(24)), outbox,
+                Runnable::run, clock);
+        desk.receive(text(YU, "你好")).get(10, TimeUnit.SECONDS);
+        // his window is open, and WeChat's five texts in it are sent
+        for (int i = 1; i <= Conversation.WINDOW_QUOTA; i++) {
+            String t = "【群众留言 #900" + i + "】路灯不亮";
+            outbox.wake(store.write(s -> outbox.enqueue(s, YU, t, null, "代表", "forward", clock.instant(),
+                    new Outbox.Deliveries())).join());
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end && outboxTo(YU).stream().filter(e -> e.state() == OutboxEntry.State.SENT)
+                .count() < Conversation.WINDOW_QUOTA) {
+            Thread.sleep(20);
+        }
+        assertEquals(Conversation.WINDOW_QUOTA, sent.stream().filter(s -> s.startsWith(YU)).count(), sent.toString());
+        assertYuWasSkippedForAnotherDeputy(askAtStation03(desk));
+    }
+
     @Test
     void aMenuClickLetsThreeWaitingTextsThroughAndTheRestWaitOn() throws Exception {
         String deputy = "oUMLjpLrJzVTVjqGPr5f-ffMPfXL";

@@ -58,8 +58,6 @@ public final class ConversationEngine {
      * does not decline).
      */
     private static final Pattern DECLINE_BARE = Pattern.compile("^非本组(?:[\\s,，。.:：;；、!！~～].*)?$", Pattern.DOTALL);
-    private static final Pattern RATING = Pattern.compile(
-            "^(?:([123])|(非常满意|基本满意|很不满意|非常不满意|不满意|满意))(?:\\s|[,，。.、!！:：]|$)(.*)$", Pattern.DOTALL);
     private static final Pattern SUPPLEMENT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?\\s*(.+)$",
             Pattern.DOTALL);
     private static final Pattern SUPPLEMENT_WITHOUT_TEXT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?$");
@@ -107,7 +105,6 @@ public final class ConversationEngine {
             "(?:怎么|怎样|如何|咋)(?:答复|回复|操作|认领|退回)|你是谁|是机器人吗");
     /** Up to this many Chinese characters a question about using the bot is taken for one. */
     private static final int QUESTION_TO_BOT_MAX_CHARS = 20;
-    private static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
 
     private final Duration answerDeadline;
     private final DutyCalendar duty;
@@ -330,8 +327,9 @@ public final class ConversationEngine {
                 return deputyReply.get();
             }
         }
-        if (c.ratingTicketId() != null && (m = RATING.matcher(text)).matches()) {
-            return rate(ch, from, c.ratingTicketId(), satisfaction(m.group(1), m.group(2)), m.group(3), now);
+        Optional<RatingReply> rating = c.ratingTicketId() == null ? Optional.empty() : RatingReply.parse(text);
+        if (rating.isPresent()) {
+            return rate(ch, from, c.ratingTicketId(), rating.get(), now);
         }
         if (route != null && route.areaGroupId() != null && c.stationId() == null) {
             c = c.withArea(route.areaGroupId());
@@ -401,7 +399,7 @@ public final class ConversationEngine {
         if (DECLINE_BARE.matcher(text).matches()) {
             return Optional.of(onTheOneOpen(ch, from, "非本组", id -> decline(ch, d, id, now)));
         }
-        if (ownQuestion || ch.conversation(from).ratingTicketId() != null && RATING.matcher(text).matches()) {
+        if (ownQuestion || ch.conversation(from).ratingTicketId() != null && RatingReply.parse(text).isPresent()) {
             // a deputy writing as a constituent: the question after 新问题, or the rating ("1", "满意") of an answer
             // to their own question, is not a plain answer to a ticket forwarded to them
             return Optional.empty();
@@ -477,17 +475,6 @@ public final class ConversationEngine {
         t = forward(ch, t, now);
         ch.put(ch.conversation(from).withTicket(id));
         return Texts.ticketAccepted(t, groupName(kb, t.groupId()), answerDeadline);
-    }
-
-    private static int satisfaction(String digit, String word) {
-        if (digit != null) {
-            return Integer.parseInt(digit);
-        }
-        return switch (word) {
-            case "满意", "非常满意" -> 1;
-            case "基本满意" -> 2;
-            default -> 3;
-        };
     }
 
     /** The constituent's own ticket by number, or null. */
@@ -845,7 +832,7 @@ public final class ConversationEngine {
                 || t.status() == TicketStatus.ESCALATED || t.status() == TicketStatus.ADMITTED);
     }
 
-    private String rate(Changes ch, String from, String ticketId, int satisfaction, String rest, Instant now) {
+    private String rate(Changes ch, String from, String ticketId, RatingReply reply, Instant now) {
         Optional<Ticket> found = ch.ticket(ticketId);
         Conversation c = ch.conversation(from);
         ch.put(c.withRatingTicket(null));
@@ -853,9 +840,9 @@ public final class ConversationEngine {
             return Texts.HELP;
         }
         Ticket t = found.get();
-        boolean solved = satisfaction != 3 && !NOT_SOLVED.matcher(rest).find();
-        Rating rating = new Rating(now, solved, satisfaction);
-        if (!solved || satisfaction == 3) {
+        boolean solved = reply.satisfaction() != 3 && !reply.notSolved();
+        Rating rating = new Rating(now, solved, reply.satisfaction());
+        if (!solved || reply.satisfaction() == 3) {
             Ticket reopened = t.rated(rating, TicketStatus.ESCALATED, Texts.ratingNote(rating) + "，重新督办");
             ch.put(reopened);
             ch.put(c.withRatingTicket(null).withOpenTicket(reopened.id()));

@@ -625,6 +625,46 @@ class ConversationEngineTest {
         assertEquals(2, state.tickets.get("1001").rating().satisfaction());
     }
 
+    /** The rating the ticket's history records last ("满意，已解决", "不满意，未解决，重新督办" …). */
+    private String lastRatingNote(String ticketId) {
+        return state.tickets.get(ticketId).history().stream().filter(h -> h.event().equals("rate"))
+                .reduce((a, b) -> b).map(Ticket.HistoryEntry::note).orElse(null);
+    }
+
+    /** Regression: these fell through to routing or small talk, and the answer was later counted as 基本满意. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            1满意              | 满意
+            1 满意             | 满意
+            3不满意，还是没修  | 不满意
+            不太满意           | 不满意
+            不怎么满意         | 不满意
+            很不满意           | 不满意
+            2未解决            | 基本满意
+            很满意             | 满意
+            满意了             | 满意
+            比较满意           | 基本满意
+            挺满意的           | 满意
+            非常满意，谢谢代表 | 满意
+            """)
+    void commonRatingRepliesRateTheAnswer(String text, String recorded) {
+        yuBoundAndTicket1001();
+        say(YU, "#1001 已安排疏通");
+        say(CITIZEN, text);
+        String note = lastRatingNote("1001");
+        assertTrue(note != null && note.startsWith(recorded + "，"), text + " recorded as " + note);
+        assertEquals(1, state.tickets.size(), "no new ticket for " + text);
+        assertTrue(state.tickets.get("1001").status() != TicketStatus.ANSWERED, "rated: " + text);
+    }
+
+    @Test
+    void ratingWordsAreOnlyRatingsWhileARatingIsExpected() {
+        yuBoundAndTicket1001();
+        String r = say(CITIZEN, "很满意");
+        assertFalse(r.contains("感谢您的评价"), r);
+        assertEquals(TicketStatus.ASSIGNED, state.tickets.get("1001").status());
+    }
+
     @Test
     void supplementByNumberJoinsThatTicketAndReachesItsDeputies() {
         yuBoundAndTicket1001();

@@ -1,5 +1,7 @@
 package cn.budayang.bot.reception;
 
+import cn.budayang.knowledge.QuestionAnalyzer;
+
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,7 +14,8 @@ import java.util.regex.Pattern;
  * into a rating word ({@code 1满意}, {@code 2未解决}, {@code 3不满意，还是没修}); or from 满意 with the adverbs people
  * put around it ({@code 很满意}, {@code 挺满意的}, {@code 满意了}, {@code 比较满意}, {@code 不太满意}). A negation
  * makes it 不满意 whatever the degree (很不满意, 不太满意); a moderate degree (比较, 基本, 还算) makes it 基本满意. When a
- * digit and a word disagree the digit counts: it is what the request asks for.
+ * digit and a word disagree the digit counts: it is what the request asks for. A number followed by a long text that
+ * says nothing of the answer ({@code 1、小区门口又有一个井盖丢了，很危险}) is a numbered new message, not a rating.
  */
 record RatingReply(int satisfaction, boolean notSolved) {
 
@@ -25,6 +28,11 @@ record RatingReply(int satisfaction, boolean notSolved) {
     private static final Pattern MODERATE = Pattern.compile("基本|比较|还");
     /** Words saying the problem is not solved. */
     static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
+    private static final Pattern LEADING_SEPARATORS = Pattern.compile("^" + SEPARATOR + "+");
+    /** A reason at least this long (Chinese characters) that says nothing of the answer is a new matter. */
+    static final int MATTER_CHARS = 10;
+    private static final Pattern ABOUT_THE_ANSWER = Pattern.compile(
+            "满意|解决|答复|回复|评价|谢|辛苦|" + NOT_SOLVED.pattern());
     /** What may follow a rating word directly, without a separator: the problem's state, or thanks. */
     private static final Pattern CONTINUATION = Pattern.compile(
             "^(?:" + SEPARATOR + "|已解决|已经解决|解决了|" + NOT_SOLVED.pattern() + "|谢|感谢|多谢|辛苦|点赞)");
@@ -35,7 +43,9 @@ record RatingReply(int satisfaction, boolean notSolved) {
         if (d.find()) {
             int digit = Integer.parseInt(d.group(1));
             String rest = text.substring(d.end());
-            if (rest.isEmpty() || startsWithRating(rest)) {
+            String reason = LEADING_SEPARATORS.matcher(rest).replaceFirst("");
+            if (rest.isEmpty() || startsWithRating(reason)
+                    || reason.length() < rest.length() && !newMatter(reason)) {
                 return Optional.of(new RatingReply(digit, notSolved(text)));
             }
             return Optional.empty();
@@ -48,6 +58,14 @@ record RatingReply(int satisfaction, boolean notSolved) {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether what follows a leading number is a matter of its own (1、小区门口又有一个井盖丢了，很危险: a numbered new
+     * question), not a reason for the rating: long, and not a word about the answer or its result.
+     */
+    private static boolean newMatter(String reason) {
+        return QuestionAnalyzer.chineseCharacters(reason) >= MATTER_CHARS && !ABOUT_THE_ANSWER.matcher(reason).find();
     }
 
     private static boolean startsWithRating(String s) {

@@ -657,6 +657,23 @@ class ConversationEngineTest {
         assertTrue(state.tickets.get("1001").status() != TicketStatus.ANSWERED, "rated: " + text);
     }
 
+    /** Regression: a new question numbered "1、" after an answer was swallowed as the rating 1. */
+    @Test
+    void aNumberedNewQuestionAfterAnAnswerIsANewTicketNotARating() {
+        yuBoundAndTicket1001();
+        say(YU, "#1001 已安排疏通");
+        String r = say(CITIZEN, "1、小区门口又有一个井盖丢了，很危险");
+        assertTrue(r.contains("#1002"), r);
+        assertEquals("1、小区门口又有一个井盖丢了，很危险", state.tickets.get("1002").question());
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+        assertNull(lastRatingNote("1001"));
+        assertEquals("1001", state.conversation(CITIZEN).ratingTicketId(), "the rating is still expected");
+
+        // a number with a long reason about the answer still rates
+        say(CITIZEN, "3，代表的答复我看了，等了半个月一点用都没有");
+        assertTrue(lastRatingNote("1001").startsWith("不满意，"), lastRatingNote("1001"));
+    }
+
     @Test
     void ratingWordsAreOnlyRatingsWhileARatingIsExpected() {
         yuBoundAndTicket1001();

@@ -32,6 +32,9 @@ class RatingReplyTest {
             不是很满意           | 3 | false
             很不满意             | 3 | false
             不满意没解决         | 3 | true
+            1、                  | 1 | false
+            3 已解决，但是拖得太久了 | 3 | false
+            3，等了半个月，代表的答复一点用都没有 | 3 | false
             """)
     void readsTheRatingAndWhetherTheProblemIsSolved(String text, int satisfaction, boolean notSolved) {
         assertEquals(Optional.of(new RatingReply(satisfaction, notSolved)), RatingReply.parse(text));
@@ -39,7 +42,8 @@ class RatingReplyTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"12", "1001", "1号楼的电梯坏了", "3天了还没人来修", "满意度调查在哪里填", "谈不上满意",
-            "你好", "小区门口的下水道堵了"})
+            "你好", "小区门口的下水道堵了",
+            "1、小区门口又有一个井盖丢了，很危险", "2. 楼下的饭店每天晚上油烟直排到我家窗户"})
     void otherMessagesAreNoRating(String text) {
         assertTrue(RatingReply.parse(text).isEmpty(), text);
     }

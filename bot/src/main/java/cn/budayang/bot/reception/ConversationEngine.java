@@ -840,9 +840,9 @@ public final class ConversationEngine {
             return Texts.HELP;
         }
         Ticket t = found.get();
-        boolean solved = reply.satisfaction() != 3 && !reply.notSolved();
-        Rating rating = new Rating(now, solved, reply.satisfaction());
-        if (!solved || reply.satisfaction() == 3) {
+        // only 未解决 (and words like it) reopens the ticket; 不满意 alone is recorded, and counts against 满意率
+        Rating rating = new Rating(now, !reply.notSolved(), reply.satisfaction());
+        if (!rating.solved()) {
             Ticket reopened = t.rated(rating, TicketStatus.ESCALATED, Texts.ratingNote(rating) + "，重新督办");
             ch.put(reopened);
             ch.put(c.withRatingTicket(null).withOpenTicket(reopened.id()));
@@ -854,7 +854,7 @@ public final class ConversationEngine {
             return Texts.reopenedToConstituent(reopened);
         }
         ch.put(t.rated(rating, TicketStatus.RATED, Texts.ratingNote(rating)));
-        return Texts.thanksForRating(t);
+        return rating.satisfied() ? Texts.thanksForRating(t) : Texts.dissatisfactionRecorded(t);
     }
 
     private String progress(Changes ch, String from, String number) {

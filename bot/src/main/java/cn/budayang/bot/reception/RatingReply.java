@@ -15,7 +15,11 @@ import java.util.regex.Pattern;
  * put around it ({@code 很满意}, {@code 挺满意的}, {@code 满意了}, {@code 比较满意}, {@code 不太满意}). A negation
  * makes it 不满意 whatever the degree (很不满意, 不太满意); a moderate degree (比较, 基本, 还算) makes it 基本满意. When a
  * digit and a word disagree the digit counts: it is what the request asks for. A number followed by a long text that
- * says nothing of the answer ({@code 1、小区门口又有一个井盖丢了，很危险}) is a numbered new message, not a rating.
+ * says nothing of the answer ({@code 1、小区门口又有一个井盖丢了，很危险}) is a numbered new message, not a rating. A
+ * short reply that only says the problem is not solved ({@code 还没解决}) is 不满意 and 未解决.
+ *
+ * <p>{@code notSolved} depends on the 未解决-type words alone ({@link #NOT_SOLVED}), never on the satisfaction: 3 alone
+ * is 不满意 with the problem solved.
  */
 record RatingReply(int satisfaction, boolean notSolved) {
 
@@ -26,8 +30,12 @@ record RatingReply(int satisfaction, boolean notSolved) {
             "^((?:还算|还比较|比较|基本上|基本|还|很|非常|十分|特别|挺|蛮|超|真|太|相当)*)"
                     + "(不太|不怎么|不是很|不是太|不大|不)?满意(?:了|的|啦|呀|哈|呢)*");
     private static final Pattern MODERATE = Pattern.compile("基本|比较|还");
-    /** Words saying the problem is not solved. */
-    static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|不解决|没处理|未处理|没有处理");
+    /** Words saying the problem is not solved: only these make a rating 未解决 (and reopen the ticket). */
+    static final Pattern NOT_SOLVED = Pattern.compile("未解决|没解决|没有解决|没能解决|不解决|解决不了|没得到解决"
+            + "|没处理|未处理|没有处理|没修|没有修|还没好|没办好|没有办好|未办好|没办成|没落实|未落实|没有落实|还是老样子");
+    /** A short reply that only says the problem is not solved (还没解决, 问题还没修好). */
+    private static final Pattern ONLY_NOT_SOLVED = Pattern.compile(
+            "^(?:问题|可是|但是|还是|还|都|仍然|依然)*(?:" + NOT_SOLVED.pattern() + ")");
     private static final Pattern LEADING_SEPARATORS = Pattern.compile("^" + SEPARATOR + "+");
     /** A reason at least this long (Chinese characters) that says nothing of the answer is a new matter. */
     static final int MATTER_CHARS = 10;
@@ -56,6 +64,9 @@ record RatingReply(int satisfaction, boolean notSolved) {
             if (rest.isEmpty() || CONTINUATION.matcher(rest).find()) {
                 return Optional.of(new RatingReply(satisfaction(w), notSolved(text)));
             }
+        }
+        if (ONLY_NOT_SOLVED.matcher(text).find() && QuestionAnalyzer.chineseCharacters(text) < MATTER_CHARS) {
+            return Optional.of(new RatingReply(3, true));
         }
         return Optional.empty();
     }

@@ -310,6 +310,11 @@ final class Texts {
         return "感谢您的评价！留言 #" + t.id() + " 已办结。有新的问题或建议，随时在这里留言。";
     }
 
+    static String dissatisfactionRecorded(Ticket t) {
+        return "收到您的评价，您的意见已经记录在案。留言 #" + t.id() + " 已办结；如果问题其实还没有解决，"
+                + "请重新留言并注明原编号 " + t.id() + "。";
+    }
+
     static String ratingNote(Rating r) {
         String s = switch (r.satisfaction()) {
             case 1 -> "满意";

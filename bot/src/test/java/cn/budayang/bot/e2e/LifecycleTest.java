@@ -178,7 +178,7 @@ class LifecycleTest {
             bot.say(CITIZEN, "新问题");
             bot.say(CITIZEN, "楼下饭店油烟直排，窗户都不敢开");
             bot.say(YU, "#1002 已通知城管执法，本周内整改");
-            assertTrue(bot.say(CITIZEN, "3").contains("重新督办"));
+            assertTrue(bot.say(CITIZEN, "3 未解决").contains("重新督办"));
             JsonNode second = bot.admin("/api/tickets/1002");
             assertEquals("escalated", second.get("status").asText());
             assertEquals(3, second.get("rating").get("satisfaction").asInt());

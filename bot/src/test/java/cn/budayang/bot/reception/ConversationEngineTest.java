@@ -674,6 +674,38 @@ class ConversationEngineTest {
         assertTrue(lastRatingNote("1001").startsWith("不满意，"), lastRatingNote("1001"));
     }
 
+    /** Regression: 3 with the problem solved reopened and escalated the ticket, and recorded it as not solved. */
+    @ParameterizedTest
+    @ValueSource(strings = {"3 已解决，但是拖得太久了", "3", "不满意", "不太满意，太慢了"})
+    void notSatisfiedAloneIsRecordedAndDoesNotReopen(String text) {
+        yuBoundAndTicket1001();
+        say(YU, "#1001 已安排疏通");
+        state.sent.clear();
+        String r = say(CITIZEN, text);
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.RATED, t.status(), text);
+        assertEquals(3, t.rating().satisfaction());
+        assertFalse(t.rating().satisfied(), "counts against 满意率");
+        assertTrue(t.rating().solved(), "solved unless the constituent says it is not: " + text);
+        assertFalse(r.contains("重新督办"), r);
+        assertTrue(r.contains("记录"), r);
+        assertTrue(state.sent.isEmpty(), "no 督办 for " + text + ": " + state.sent);
+        assertNull(state.conversation(CITIZEN).openTicketId());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"3 未解决", "2 没解决", "3不满意，还是没修", "1 满意，就是还没办好", "还没解决", "问题还没修好"})
+    void onlyNotSolvedWordsReopenAndEscalate(String text) {
+        yuBoundAndTicket1001();
+        say(YU, "#1001 已安排疏通");
+        state.sent.clear();
+        String r = say(CITIZEN, text);
+        assertTrue(r.contains("重新督办"), r);
+        assertEquals(TicketStatus.ESCALATED, state.tickets.get("1001").status(), text);
+        assertTrue(lastRatingNote("1001").contains("未解决"), lastRatingNote("1001"));
+        assertTrue(sendsTo(YU).get(0).text().contains("督办"));
+    }
+
     @Test
     void ratingWordsAreOnlyRatingsWhileARatingIsExpected() {
         yuBoundAndTicket1001();

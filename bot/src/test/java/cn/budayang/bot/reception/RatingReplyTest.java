@@ -35,6 +35,9 @@ class RatingReplyTest {
             1、                  | 1 | false
             3 已解决，但是拖得太久了 | 3 | false
             3，等了半个月，代表的答复一点用都没有 | 3 | false
+            3不满意，还是没修    | 3 | true
+            还没解决             | 3 | true
+            问题还没修好         | 3 | true
             """)
     void readsTheRatingAndWhetherTheProblemIsSolved(String text, int satisfaction, boolean notSolved) {
         assertEquals(Optional.of(new RatingReply(satisfaction, notSolved)), RatingReply.parse(text));

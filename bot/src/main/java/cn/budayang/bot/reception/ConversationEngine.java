@@ -214,12 +214,15 @@ public final class ConversationEngine {
 
     /**
      * What the clock does to one ticket: the reminder at half the deadline, escalation (督办) at the deadline, and
-     * an answer not rated within {@link #RATING_WINDOW} counts as 基本满意 (as the FAQ tells constituents).
-     * Returns no actions when nothing is due; never escalates a ticket twice.
+     * an answer not rated within {@link #RATING_WINDOW} counts as 基本满意 (as the FAQ tells constituents). A ticket
+     * reopened by a rating of 未解决 gets the same reminder and 督办 for its new deadline.
+     * Returns no actions when nothing is due; never escalates a ticket twice for one deadline.
      */
     public Decision onClock(DeskState state, Ticket ticket, Instant now) {
         Changes ch = new Changes(state);
-        if (ticket.status() == TicketStatus.ANSWERED && ticket.rating() == null) {
+        // an answered ticket waits for its rating (one stored with the rating that reopened it, before reopening
+        // cleared it, too)
+        if (ticket.status() == TicketStatus.ANSWERED) {
             Instant due = ratingDue(ticket);
             if (due != null && !now.isBefore(due)) {
                 ch.put(ticket.rated(new Rating(now, true, 2), TicketStatus.RATED, "逾期未评价，按基本满意处理"));
@@ -230,6 +233,9 @@ public final class ConversationEngine {
             }
             return new Decision(null, ch.actions());
         }
+        if (reopenWatched(ticket)) {
+            return onReopenClock(ch, ticket, now);
+        }
         if (ticket.status() != TicketStatus.ASSIGNED || ticket.deadlineAt() == null) {
             return new Decision(null, List.of());
         }
@@ -238,8 +244,8 @@ public final class ConversationEngine {
         if (!now.isBefore(ticket.deadlineAt())) {
             Ticket t = ticket.escalated("system", "超过答复期限，督办", now);
             ch.put(t);
-            groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group), t.id(), deputyLabel(d),
-                    "escalate"));
+            groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group, t.deadlineAt()), t.id(),
+                    deputyLabel(d), "escalate"));
             ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
             return new Decision(null, ch.actions());
         }
@@ -248,8 +254,36 @@ public final class ConversationEngine {
         if (!ticket.reminded() && !now.isBefore(half)) {
             Ticket t = ticket.remindedAt(now);
             ch.put(t);
-            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group), t.id(),
-                    deputyLabel(d), "remind"));
+            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group, t.deadlineAt()),
+                    t.id(), deputyLabel(d), "remind"));
+        }
+        return new Decision(null, ch.actions());
+    }
+
+    /**
+     * Whether the clock watches a ticket reopened by a rating of 未解决: escalated, not yet escalated for its new
+     * deadline, and still with a group (one every group declined waits for the standing committee's office).
+     */
+    public static boolean reopenWatched(Ticket t) {
+        return t.status() == TicketStatus.ESCALATED && t.reopened() != null && !t.reopened().escalated()
+                && !t.declined().contains(t.groupId());
+    }
+
+    /** The reminder half-way to a reopened ticket's new deadline, and 督办 again at it. */
+    private Decision onReopenClock(Changes ch, Ticket ticket, Instant now) {
+        Ticket.Reopen r = ticket.reopened();
+        String group = groupName(ch.state.knowledge(), ticket.groupId());
+        if (!now.isBefore(r.deadlineAt())) {
+            Ticket t = ticket.reopenEscalated("system", "重新督办后仍超过答复期限，再次督办", now);
+            ch.put(t);
+            groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group, r.deadlineAt()), t.id(),
+                    deputyLabel(d), "escalate"));
+            ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
+        } else if (!r.reminded() && !now.isBefore(r.remindAt())) {
+            Ticket t = ticket.reopenReminded(now);
+            ch.put(t);
+            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group, r.deadlineAt()),
+                    t.id(), deputyLabel(d), "remind"));
         }
         return new Decision(null, ch.actions());
     }
@@ -843,7 +877,9 @@ public final class ConversationEngine {
         // only 未解决 (and words like it) reopens the ticket; 不满意 alone is recorded, and counts against 满意率
         Rating rating = new Rating(now, !reply.notSolved(), reply.satisfaction());
         if (!rating.solved()) {
-            Ticket reopened = t.rated(rating, TicketStatus.ESCALATED, Texts.ratingNote(rating) + "，重新督办");
+            // a new answer is due, watched by the clock like the first; the next answer is rated anew
+            Ticket reopened = t.reopenedBy(rating, now.plus(answerDeadline),
+                    Texts.ratingNote(rating) + "，重新督办");
             ch.put(reopened);
             ch.put(c.withRatingTicket(null).withOpenTicket(reopened.id()));
             groupAndArea(ch, t, (d, openId) -> {
@@ -851,7 +887,7 @@ public final class ConversationEngine {
                         "escalate");
                 ch.put(ch.conversation(openId).withForwarded(t.id(), true));
             });
-            return Texts.reopenedToConstituent(reopened);
+            return Texts.reopenedToConstituent(reopened, answerDeadline);
         }
         ch.put(t.rated(rating, TicketStatus.RATED, Texts.ratingNote(rating)));
         return rating.satisfied() ? Texts.thanksForRating(t) : Texts.dissatisfactionRecorded(t);

@@ -44,7 +44,10 @@ public final class Desk implements Reception {
     private final Outbox outbox;
     private final Executor routingExecutor;
     private final Clock clock;
-    /** Assigned tickets (reminder, deadline) and unrated answered ones, by when the clock next acts on them. */
+    /**
+     * Assigned and reopened tickets (reminder, deadline) and unrated answered ones, by when the clock next acts on
+     * them.
+     */
     private final Map<String, Instant> due = new ConcurrentHashMap<>();
     /**
      * De-duplication keys of messages whose reply budget passed (the webhook answered {@code success}) before their
@@ -78,7 +81,8 @@ public final class Desk implements Reception {
     /** Rebuilds the deadline index from the stored tickets; call once before serving. */
     public void recover() {
         for (Ticket t : store.tickets().scan(t -> t.status() == TicketStatus.ASSIGNED
-                || t.status() == TicketStatus.ANSWERED && t.rating() == null, false, 0, Integer.MAX_VALUE)) {
+                || t.status() == TicketStatus.ANSWERED || ConversationEngine.reopenWatched(t), false, 0,
+                Integer.MAX_VALUE)) {
             track(t);
         }
     }
@@ -191,7 +195,8 @@ public final class Desk implements Reception {
     }
 
     /**
-     * Does what the clock asks of open tickets: reminders at half the deadline, escalation (督办) at the deadline;
+     * Does what the clock asks of open tickets: reminders at half the deadline, escalation (督办) at the deadline
+     * (also the new deadline of a reopened ticket), answers not rated in time counted as 基本满意;
      * once an hour it also forgets de-duplication records older than {@link #DEDUP_TTL}. Runs as one store write;
      * completes, after its commit, with how many tickets changed.
      */
@@ -234,8 +239,12 @@ public final class Desk implements Reception {
     }
 
     private void track(Ticket t) {
-        if (t.status() == TicketStatus.ANSWERED && t.rating() == null && !t.answers().isEmpty()) {
+        if (t.status() == TicketStatus.ANSWERED && !t.answers().isEmpty()) {
             due.put(t.id(), ConversationEngine.ratingDue(t));
+            return;
+        }
+        if (ConversationEngine.reopenWatched(t)) {
+            due.put(t.id(), t.reopened().reminded() ? t.reopened().deadlineAt() : t.reopened().remindAt());
             return;
         }
         if (t.status() != TicketStatus.ASSIGNED || t.deadlineAt() == null) {

@@ -2,6 +2,7 @@ package cn.budayang.bot.reception;
 
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.Ticket.Rating;
+import cn.budayang.bot.ticket.TicketStatus;
 import cn.budayang.knowledge.Deputy;
 import cn.budayang.knowledge.Group;
 import cn.budayang.knowledge.Station;
@@ -281,15 +282,15 @@ final class Texts {
         return "您的留言 #" + t.id() + " 已转由“" + nextGroup + "”办理，代表答复后会在这里转告您。";
     }
 
-    static String reminder(Ticket t, String groupName) {
+    static String reminder(Ticket t, String groupName, Instant deadline) {
         return "【提醒 · 留言 #" + t.id() + "】交办给" + groupName + "的留言还没有答复，答复期限为"
-                + TIME.format(t.deadlineAt()) + "。内容：" + preview(t.question())
+                + TIME.format(deadline) + "。内容：" + preview(t.question())
                 + "\n回复“#" + t.id() + " 答复内容”即可答复。";
     }
 
-    static String escalation(Ticket t, String groupName) {
+    static String escalation(Ticket t, String groupName, Instant deadline) {
         return "【督办 · 留言 #" + t.id() + "】交办给" + groupName + "的留言已超过答复期限（"
-                + TIME.format(t.deadlineAt()) + "），请尽快答复。内容：" + preview(t.question())
+                + TIME.format(deadline) + "），请尽快答复。内容：" + preview(t.question())
                 + "\n回复“#" + t.id() + " 答复内容”即可答复。";
     }
 
@@ -298,12 +299,14 @@ final class Texts {
     }
 
     static String reopened(Ticket t, String note) {
-        return "【督办 · 留言 #" + t.id() + "】群众对答复的评价：" + note + "，请继续跟进。内容：" + preview(t.question())
+        return "【督办 · 留言 #" + t.id() + "】群众对答复的评价：" + note + "，请继续跟进，答复期限为"
+                + TIME.format(t.reopened().deadlineAt()) + "。内容：" + preview(t.question())
                 + "\n回复“#" + t.id() + " 答复内容”即可再次答复。";
     }
 
-    static String reopenedToConstituent(Ticket t) {
-        return "收到您的评价。留言 #" + t.id() + " 已重新督办，代表会继续跟进，有新答复会在这里告诉您。";
+    static String reopenedToConstituent(Ticket t, Duration deadline) {
+        return "收到您的评价。留言 #" + t.id() + " 已重新督办，代表会继续跟进，答复时限为" + hours(deadline)
+                + "，有新答复会在这里告诉您。";
     }
 
     static String thanksForRating(Ticket t) {
@@ -417,6 +420,9 @@ final class Texts {
                     .append(a.text());
         } else if (t.deadlineAt() != null) {
             b.append("答复期限：").append(TIME.format(t.deadlineAt()));
+        }
+        if (t.status() == TicketStatus.ESCALATED && t.reopened() != null) {
+            b.append("\n已重新督办，答复期限：").append(TIME.format(t.reopened().deadlineAt()));
         }
         return b.toString().strip();
     }

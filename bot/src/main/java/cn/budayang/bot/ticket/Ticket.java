@@ -1,5 +1,6 @@
 package cn.budayang.bot.ticket;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -20,6 +21,9 @@ import java.util.Set;
  * @param claimedBy    deputy id of the deputy who claimed it (认领), or null
  * @param forwardedTo  deputy ids the question was forwarded to (current group)
  * @param declined     groups that declined it (非本组), never routed to again
+ * @param rating       the constituent's rating of the latest answer; cleared when a rating of 未解决 reopens the
+ *                     ticket (the history keeps it)
+ * @param reopened     the latest reopening (未解决) and its answer deadline, or null; a new assignment clears it
  * @param deliveries   outbound messages sent about this ticket and how they fared
  */
 public record Ticket(
@@ -42,6 +46,7 @@ public record Ticket(
         List<TicketMessage> messages,
         List<Answer> answers,
         Rating rating,
+        Reopen reopened,
         List<HistoryEntry> history,
         List<Delivery> deliveries) {
 
@@ -69,6 +74,18 @@ public record Ticket(
         }
     }
 
+    /**
+     * A reopening: the constituent rated an answer 未解决 {@code at}, and a new answer is due by {@code deadlineAt}
+     * (the first-answer {@link Ticket#deadlineAt()} stays as it was, for 响应率). The clock reminds at half the time
+     * and escalates (督办) at the deadline, once each.
+     */
+    public record Reopen(Instant at, Instant deadlineAt, boolean reminded, boolean escalated) {
+        /** When the reminder is due: half-way to the deadline. */
+        public Instant remindAt() {
+            return at.plus(Duration.between(at, deadlineAt).dividedBy(2));
+        }
+    }
+
     /** One lifecycle step: the status after it, who did it and a short note. */
     public record HistoryEntry(Instant at, TicketStatus status, String event, String actor, String note) {
     }
@@ -80,15 +97,15 @@ public record Ticket(
     public static Ticket admitted(String id, String openId, String question, TicketMessage first, String stationId,
                                   String areaGroupId, Instant now) {
         return new Ticket(id, TicketStatus.ADMITTED, openId, question, null, stationId, areaGroupId, now, null, null,
-                null, false, false, null, List.of(), List.of(), List.of(first), List.of(), null,
+                null, false, false, null, List.of(), List.of(), List.of(first), List.of(), null, null,
                 List.of(new HistoryEntry(now, TicketStatus.ADMITTED, "admit", "constituent", "审核准入")), List.of());
     }
 
     public Ticket withStatus(TicketStatus next, String event, String actor, String note, Instant now) {
         Lifecycle.check(status, next, event);
         return new Ticket(id, next, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
-                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers, rating,
-                append(history, new HistoryEntry(now, next, event, actor, note)), deliveries);
+                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
+                rating, reopened, append(history, new HistoryEntry(now, next, event, actor, note)), deliveries);
     }
 
     /**
@@ -98,79 +115,112 @@ public record Ticket(
     public Ticket assigned(String group, Instant deadline, String actor, String note, Instant now) {
         Lifecycle.check(status, TicketStatus.ASSIGNED, "assign");
         return new Ticket(id, TicketStatus.ASSIGNED, openId, question, group, stationId, areaGroupId, createdAt, now,
-                deadline, null, false, false, null, List.of(), declined, messages, answers, rating,
+                deadline, null, false, false, null, List.of(), declined, messages, answers, rating, null,
                 append(history, new HistoryEntry(now, TicketStatus.ASSIGNED, "assign", actor, note)), deliveries);
     }
 
     public Ticket withMessage(TicketMessage m) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
-                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, append(messages, m), answers,
-                rating, history, deliveries);
+                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, append(messages, m),
+                answers, rating, reopened, history, deliveries);
     }
 
     public Ticket answered(Answer a) {
         Lifecycle.check(status, TicketStatus.ANSWERED, "answer");
         Instant first = firstAnsweredAt == null ? a.at() : firstAnsweredAt;
         return new Ticket(id, TicketStatus.ANSWERED, openId, question, groupId, stationId, areaGroupId, createdAt,
-                assignedAt, deadlineAt, first, reminded, overdue, claimedBy, forwardedTo, declined, messages, append(answers, a),
-                rating, append(history, new HistoryEntry(a.at(), TicketStatus.ANSWERED, "answer", a.deputyName(),
-                        "办复")), deliveries);
+                assignedAt, deadlineAt, first, reminded, overdue, claimedBy, forwardedTo, declined, messages,
+                append(answers, a), rating, reopened,
+                append(history, new HistoryEntry(a.at(), TicketStatus.ANSWERED, "answer", a.deputyName(), "办复")),
+                deliveries);
     }
 
     public Ticket rated(Rating r, TicketStatus next, String note) {
         Lifecycle.check(status, next, "rate");
         return new Ticket(id, next, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers, r,
-                append(history, new HistoryEntry(r.at(), next, "rate", "constituent", note)), deliveries);
+                reopened, append(history, new HistoryEntry(r.at(), next, "rate", "constituent", note)), deliveries);
+    }
+
+    /**
+     * The constituent rated the answer 未解决: the ticket is escalated again and a new answer is due by
+     * {@code deadline}. The rating goes into the history, not into {@link #rating()}: the next answer is rated anew.
+     */
+    public Ticket reopenedBy(Rating r, Instant deadline, String note) {
+        Lifecycle.check(status, TicketStatus.ESCALATED, "rate");
+        return new Ticket(id, TicketStatus.ESCALATED, openId, question, groupId, stationId, areaGroupId, createdAt,
+                assignedAt, deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages,
+                answers, null, new Reopen(r.at(), deadline, false, false),
+                append(history, new HistoryEntry(r.at(), TicketStatus.ESCALATED, "rate", "constituent", note)),
+                deliveries);
+    }
+
+    /** The reminder half-way to a reopened ticket's deadline. */
+    public Ticket reopenReminded(Instant now) {
+        return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
+                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
+                rating, new Reopen(reopened.at(), reopened.deadlineAt(), true, reopened.escalated()),
+                append(history, new HistoryEntry(now, status, "remind", "system", "重新督办答复期限过半提醒")),
+                deliveries);
+    }
+
+    /** 督办 once more: a reopened ticket passed its new deadline unanswered; flagged overdue. */
+    public Ticket reopenEscalated(String actor, String note, Instant now) {
+        return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
+                deadlineAt, firstAnsweredAt, reminded, true, claimedBy, forwardedTo, declined, messages, answers,
+                rating, new Reopen(reopened.at(), reopened.deadlineAt(), reopened.reminded(), true),
+                append(history, new HistoryEntry(now, status, "escalate", actor, note)), deliveries);
     }
 
     public Ticket claimed(String deputyId, String deputyName, Instant now) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
-                deadlineAt, firstAnsweredAt, reminded, overdue, deputyId, forwardedTo, declined, messages, answers, rating,
-                append(history, new HistoryEntry(now, status, "claim", deputyName, "认领")), deliveries);
+                deadlineAt, firstAnsweredAt, reminded, overdue, deputyId, forwardedTo, declined, messages, answers,
+                rating, reopened, append(history, new HistoryEntry(now, status, "claim", deputyName, "认领")),
+                deliveries);
     }
 
     public Ticket declinedBy(String group, String deputyName, Instant now) {
         Set<String> d = new LinkedHashSet<>(declined);
         d.add(group);
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
-                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, List.copyOf(d), messages, answers, rating,
+                deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, List.copyOf(d), messages,
+                answers, rating, reopened,
                 append(history, new HistoryEntry(now, status, "decline", deputyName, "非本组：" + group)), deliveries);
     }
 
     public Ticket remindedAt(Instant now) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, true, overdue, claimedBy, forwardedTo, declined, messages, answers, rating,
-                append(history, new HistoryEntry(now, status, "remind", "system", "答复期限过半提醒")), deliveries);
+                reopened, append(history, new HistoryEntry(now, status, "remind", "system", "答复期限过半提醒")), deliveries);
     }
 
     /** 督办: escalated and flagged overdue. */
     public Ticket escalated(String actor, String note, Instant now) {
         Lifecycle.check(status, TicketStatus.ESCALATED, "escalate");
         return new Ticket(id, TicketStatus.ESCALATED, openId, question, groupId, stationId, areaGroupId, createdAt,
-                assignedAt, deadlineAt, firstAnsweredAt, reminded, true, claimedBy, forwardedTo, declined, messages, answers,
-                rating, append(history, new HistoryEntry(now, TicketStatus.ESCALATED, "escalate", actor, note)),
-                deliveries);
+                assignedAt, deadlineAt, firstAnsweredAt, reminded, true, claimedBy, forwardedTo, declined, messages,
+                answers, rating, reopened,
+                append(history, new HistoryEntry(now, TicketStatus.ESCALATED, "escalate", actor, note)), deliveries);
     }
 
     /** A history entry that does not change the status (e.g. a deputy skipped as unreachable). */
     public Ticket noted(String event, String actor, String note, Instant now) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
-                rating, append(history, new HistoryEntry(now, status, event, actor, note)), deliveries);
+                rating, reopened, append(history, new HistoryEntry(now, status, event, actor, note)), deliveries);
     }
 
     public Ticket withForwardedTo(List<String> deputyIds) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, deputyIds, declined, messages, answers,
-                rating, history, deliveries);
+                rating, reopened, history, deliveries);
     }
 
     /** The ticket as shown: with the deliveries kept in the outbox. */
     public Ticket withDeliveries(List<Delivery> d) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
-                rating, history, d);
+                rating, reopened, history, d);
     }
 
     private static <T> List<T> append(List<T> list, T item) {

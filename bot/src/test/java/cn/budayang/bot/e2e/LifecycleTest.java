@@ -181,11 +181,21 @@ class LifecycleTest {
             assertTrue(bot.say(CITIZEN, "3 未解决").contains("重新督办"));
             JsonNode second = bot.admin("/api/tickets/1002");
             assertEquals("escalated", second.get("status").asText());
-            assertEquals(3, second.get("rating").get("satisfaction").asInt());
+            // the rating that reopened it stays in the history; the next answer is rated anew
+            assertTrue(second.get("rating").isNull(), second.toString());
+            assertTrue(second.get("history").toString().contains("不满意，未解决，重新督办"), second.toString());
+            assertFalse(second.get("reopened").get("deadlineAt").isNull(), second.toString());
+
+            // 不满意 alone, on a third ticket, is recorded and counts against 满意率, not 解决率
+            bot.say(CITIZEN, "新问题");
+            bot.say(CITIZEN, "小区门口的路灯坏了好几天，晚上太黑了");
+            bot.say(YU, "#1003 已报修，本周更换灯泡");
+            assertTrue(bot.say(CITIZEN, "3").contains("记录"));
             JsonNode stats = bot.admin("/api/stats");
             assertEquals(1.0, stats.get("响应率").asDouble());
+            assertEquals(1, stats.get("rated").asInt());
             assertEquals(0.0, stats.get("满意率").asDouble());
-            assertEquals(0.0, stats.get("解决率").asDouble());
+            assertEquals(1.0, stats.get("解决率").asDouble());
             assertTrue(stats.get("byGroup").has("pro-urban"));
             assertTrue(stats.get("medianFirstAnswerSeconds").isNumber());
 

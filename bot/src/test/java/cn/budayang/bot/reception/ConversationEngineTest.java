@@ -211,7 +211,7 @@ class ConversationEngineTest {
         assertTrue(r.contains("重新督办"), r);
         Ticket t = state.tickets.get("1001");
         assertEquals(TicketStatus.ESCALATED, t.status());
-        assertFalse(t.rating().solved());
+        assertEquals("基本满意，未解决，重新督办", lastRatingNote("1001"), "recorded unsolved, in the history");
         assertTrue(sendsTo(YU).get(0).text().contains("督办"));
         assertEquals("1001", state.conversation(CITIZEN).openTicketId(), "follow-ups join the reopened ticket");
     }
@@ -704,6 +704,56 @@ class ConversationEngineTest {
         assertEquals(TicketStatus.ESCALATED, state.tickets.get("1001").status(), text);
         assertTrue(lastRatingNote("1001").contains("未解决"), lastRatingNote("1001"));
         assertTrue(sendsTo(YU).get(0).text().contains("督办"));
+    }
+
+    /**
+     * Regression: a reopened ticket got no new deadline, so no reminder and no 督办, and once answered again it was
+     * never counted as 基本满意 because the rating that reopened it was still there.
+     */
+    @Test
+    void aReopenedTicketGetsAFreshDeadlineAndTheClockWatchesItAgain() {
+        yuBoundAndTicket1001();
+        Instant firstDeadline = state.tickets.get("1001").deadlineAt();
+        say(YU, "#1001 已安排疏通");
+        now = now.plus(Duration.ofHours(2));
+        say(CITIZEN, "3 未解决");
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.ESCALATED, t.status());
+        assertNull(t.rating(), "the next answer is rated anew");
+        assertEquals("不满意，未解决，重新督办", lastRatingNote("1001"), "the rating stays in the history");
+        assertTrue(sendsTo(YU).get(sendsTo(YU).size() - 1).text().contains("答复期限为" + Texts.time(now.plus(DEADLINE))),
+                sendsTo(YU).toString());
+        assertEquals(firstDeadline, t.deadlineAt(), "the first answer's deadline stays, for 响应率");
+        assertTrue(say(CITIZEN, "进度 1001").contains("已重新督办，答复期限：" + Texts.time(now.plus(DEADLINE))));
+        Instant reopenedAt = now;
+        state.sent.clear();
+
+        assertTrue(state.apply(engine.onClock(state, t, reopenedAt.plus(Duration.ofHours(11)))).isEmpty());
+        List<Action.Send> reminders = state.apply(engine.onClock(state, state.tickets.get("1001"),
+                reopenedAt.plus(Duration.ofHours(12))));
+        assertTrue(reminders.stream().anyMatch(s -> s.openId().equals(YU) && s.text().contains("提醒")),
+                reminders.toString());
+        assertTrue(reminders.stream().allMatch(s -> s.purpose().equals("remind")));
+        assertTrue(state.apply(engine.onClock(state, state.tickets.get("1001"),
+                reopenedAt.plus(Duration.ofHours(13)))).isEmpty(), "one reminder only");
+
+        List<Action.Send> escalations = state.apply(engine.onClock(state, state.tickets.get("1001"),
+                reopenedAt.plus(DEADLINE)));
+        assertTrue(escalations.stream().anyMatch(s -> s.openId().equals(YU) && s.text().contains("督办")),
+                escalations.toString());
+        assertTrue(escalations.stream().anyMatch(s -> s.openId().equals(CITIZEN)));
+        assertTrue(state.tickets.get("1001").overdue());
+        assertTrue(state.apply(engine.onClock(state, state.tickets.get("1001"),
+                reopenedAt.plus(DEADLINE).plusSeconds(60))).isEmpty(), "never escalates twice");
+
+        // answered again: rated anew, or counted as 基本满意 when not rated within ten days
+        now = reopenedAt.plus(DEADLINE).plus(Duration.ofHours(1));
+        say(YU, "#1001 已经疏通完毕");
+        assertEquals("1001", state.conversation(CITIZEN).ratingTicketId());
+        state.apply(engine.onClock(state, state.tickets.get("1001"), now.plus(ConversationEngine.RATING_WINDOW)));
+        Ticket rated = state.tickets.get("1001");
+        assertEquals(TicketStatus.RATED, rated.status());
+        assertEquals(2, rated.rating().satisfaction());
     }
 
     @Test

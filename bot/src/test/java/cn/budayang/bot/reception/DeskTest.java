@@ -11,6 +11,7 @@ import static org.mockito.Mockito.spy;
 import cn.budayang.bot.outbox.Outbox;
 import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.bot.store.MapDbStore;
+import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.knowledge.Knowledge;
 import cn.budayang.wechat.WeChatMessage;
 import cn.budayang.wechat.testing.MutableClock;
@@ -214,6 +215,35 @@ class DeskTest {
         }
         assertEquals(Conversation.WINDOW_QUOTA, sent.stream().filter(s -> s.startsWith(YU)).count(), sent.toString());
         assertYuWasSkippedForAnotherDeputy(askAtStation03(desk));
+    }
+
+    /** Regression: a ticket reopened by 未解决 was no longer watched by the clock, so never reminded or escalated. */
+    @Test
+    void aReopenedTicketIsWatchedByTheClockAgainAlsoAfterARestart() throws Exception {
+        String deputy = "oUMLjpLrJzVTVjqGPr5f-ffMPfXL"; // a deputy of the urban group
+        ConversationEngine engine = new ConversationEngine(Duration.ofHours(24));
+        Desk desk = new Desk(store, knowledge::current, engine, outbox, Runnable::run, clock);
+        desk.receive(text(CITIZEN, QUESTION)).get(10, TimeUnit.SECONDS);
+        desk.receive(text(deputy, "#1001 已安排疏通")).get(10, TimeUnit.SECONDS);
+        clock.advance(Duration.ofHours(1));
+        desk.receive(text(CITIZEN, "3 未解决")).get(10, TimeUnit.SECONDS);
+        assertEquals(1, desk.watched());
+
+        Desk restarted = new Desk(store, knowledge::current, engine, outbox, Runnable::run, clock);
+        restarted.recover();
+        assertEquals(1, restarted.watched());
+        clock.advance(Duration.ofHours(12));
+        assertEquals(1, restarted.tick().join(), "the reminder half-way to the new deadline");
+        assertEquals("remind", lastEvent(store.tickets().get(1001L).orElseThrow()));
+        clock.advance(Duration.ofHours(12));
+        assertEquals(1, restarted.tick().join(), "督办 at the new deadline");
+        assertEquals("escalate", lastEvent(store.tickets().get(1001L).orElseThrow()));
+        assertTrue(store.tickets().get(1001L).orElseThrow().overdue());
+        assertEquals(0, restarted.watched(), "once");
+    }
+
+    private static String lastEvent(Ticket t) {
+        return t.history().get(t.history().size() - 1).event();
     }
 
     @Test

@@ -14,7 +14,8 @@ import java.util.List;
  * @param areaGroupId      area group of that station, or of a place the person named
  * @param deputyId         the deputy this openid is bound to (绑定), or null
  * @param openTicketId     the constituent's ticket that follow-up messages join, or null
- * @param ratingTicketId   the answered ticket waiting for the constituent's rating, or null
+ * @param ratingTicketId   the answered ticket a bare rating (1, 满意) rates: the one whose answer or rating reply asked
+ *                         for it last; other answered tickets may wait too (rated by 评价 <编号>), or null
  * @param lastInboundAt    last message from this openid: opens WeChat's 48-hour customer-service window
  * @param subscribed       false after an unsubscribe event
  * @param ticketIds        the constituent's tickets, newest last (at most {@value #MAX_TICKETS})

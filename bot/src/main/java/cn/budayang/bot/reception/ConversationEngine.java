@@ -62,6 +62,8 @@ public final class ConversationEngine {
             Pattern.DOTALL);
     private static final Pattern SUPPLEMENT_WITHOUT_TEXT = Pattern.compile("^补充\\s*#?\\s*(\\d++)\\s*[:：,，]?$");
     private static final Pattern WITHDRAW = Pattern.compile("^撤回\\s*#?\\s*(\\d+)$");
+    /** 评价 <编号> <rating>: rates that ticket's answer, whichever the bare rating would rate. */
+    private static final Pattern RATE = Pattern.compile("^评价\\s*#?\\s*(\\d++)\\s*[:：,，]?\\s*(.*)$", Pattern.DOTALL);
     private static final Pattern URGE = Pattern.compile("^催办\\s*#?\\s*(\\d+)?$");
     /** The "choice" 新问题 leaves for the next message: it is the sender's own question, not a plain answer. */
     static final String OWN_QUESTION = "@新问题";
@@ -228,7 +230,7 @@ public final class ConversationEngine {
                 ch.put(ticket.rated(new Rating(now, true, 2), TicketStatus.RATED, "逾期未评价，按基本满意处理"));
                 Conversation c = ch.conversation(ticket.openId());
                 if (ticket.id().equals(c.ratingTicketId())) {
-                    ch.put(c.withRatingTicket(null));
+                    ch.put(c.withRatingTicket(firstAwaitingRating(ch, c, ticket.id())));
                 }
             }
             return new Decision(null, ch.actions());
@@ -346,6 +348,14 @@ public final class ConversationEngine {
         if ((m = URGE.matcher(text)).matches()) {
             return urge(ch, from, m.group(1), now);
         }
+        if ((m = RATE.matcher(text)).matches()) {
+            return rateByNumber(ch, from, m.group(1), m.group(2).strip(), now);
+        }
+        if ((m = ANSWER.matcher(text)).matches() && awaiting(ch, from, m.group(1))
+                && RatingReply.parse(m.group(2).strip()).isPresent()) {
+            // "#1001 3" rates one's own answered ticket (a deputy's own question too: they do not answer it)
+            return rateByNumber(ch, from, m.group(1), m.group(2).strip(), now);
+        }
         if (MINSHENG.matcher(text).matches() && route != null) {
             // the message was routed before the write; its group evidence is the suggestion's
             return minsheng(ch, from, text, new TicketMessage(now, tm.kind(), text, tm.mediaId(), tm.url()), route,
@@ -361,9 +371,10 @@ public final class ConversationEngine {
                 return deputyReply.get();
             }
         }
-        Optional<RatingReply> rating = c.ratingTicketId() == null ? Optional.empty() : RatingReply.parse(text);
+        String toRate = ratingTarget(ch, c);
+        Optional<RatingReply> rating = toRate == null ? Optional.empty() : RatingReply.parse(text);
         if (rating.isPresent()) {
-            return rate(ch, from, c.ratingTicketId(), rating.get(), now);
+            return rate(ch, from, ch.ticket(toRate).orElseThrow(), rating.get(), now);
         }
         if (route != null && route.areaGroupId() != null && c.stationId() == null) {
             c = c.withArea(route.areaGroupId());
@@ -433,7 +444,7 @@ public final class ConversationEngine {
         if (DECLINE_BARE.matcher(text).matches()) {
             return Optional.of(onTheOneOpen(ch, from, "非本组", id -> decline(ch, d, id, now)));
         }
-        if (ownQuestion || ch.conversation(from).ratingTicketId() != null && RatingReply.parse(text).isPresent()) {
+        if (ownQuestion || ratingTarget(ch, ch.conversation(from)) != null && RatingReply.parse(text).isPresent()) {
             // a deputy writing as a constituent: the question after 新问题, or the rating ("1", "满意") of an answer
             // to their own question, is not a plain answer to a ticket forwarded to them
             return Optional.empty();
@@ -866,14 +877,33 @@ public final class ConversationEngine {
                 || t.status() == TicketStatus.ESCALATED || t.status() == TicketStatus.ADMITTED);
     }
 
-    private String rate(Changes ch, String from, String ticketId, RatingReply reply, Instant now) {
-        Optional<Ticket> found = ch.ticket(ticketId);
-        Conversation c = ch.conversation(from);
-        ch.put(c.withRatingTicket(null));
-        if (found.isEmpty() || found.get().status() != TicketStatus.ANSWERED) {
-            return Texts.HELP;
+    /** 评价 <编号> (or #编号) <rating>: rates that ticket's answer. */
+    private String rateByNumber(Changes ch, String from, String id, String rest, Instant now) {
+        Ticket t = own(ch, from, id);
+        if (t == null) {
+            return Texts.noSuchTicket(id);
         }
-        Ticket t = found.get();
+        Optional<RatingReply> reply = RatingReply.parse(rest);
+        if (reply.isEmpty()) {
+            return Texts.ratingNeedsValue(id);
+        }
+        if (t.status() != TicketStatus.ANSWERED) {
+            return Texts.notAwaitingRating(t);
+        }
+        return rate(ch, from, t, reply.get(), now);
+    }
+
+    /**
+     * Rates an answered ticket. The bare rating then goes to the constituent's next answered ticket still waiting
+     * for one, and the reply asks for it.
+     */
+    private String rate(Changes ch, String from, Ticket t, RatingReply reply, Instant now) {
+        Conversation c = ch.conversation(from);
+        String bare = c.ratingTicketId();
+        String next = bare != null && !bare.equals(t.id()) && awaiting(ch, from, bare) ? bare
+                : firstAwaitingRating(ch, c, t.id());
+        c = c.withRatingTicket(next);
+        String askNext = next == null ? "" : Texts.nextRating(ch.ticket(next).orElseThrow());
         // only 未解决 (and words like it) reopens the ticket; 不满意 alone is recorded, and counts against 满意率
         Rating rating = new Rating(now, !reply.notSolved(), reply.satisfaction());
         if (!rating.solved()) {
@@ -881,16 +911,40 @@ public final class ConversationEngine {
             Ticket reopened = t.reopenedBy(rating, now.plus(answerDeadline),
                     Texts.ratingNote(rating) + "，重新督办");
             ch.put(reopened);
-            ch.put(c.withRatingTicket(null).withOpenTicket(reopened.id()));
+            ch.put(c.withOpenTicket(reopened.id()));
             groupAndArea(ch, t, (d, openId) -> {
                 ch.send(openId, Texts.reopened(reopened, Texts.ratingNote(rating)), t.id(), deputyLabel(d),
                         "escalate");
                 ch.put(ch.conversation(openId).withForwarded(t.id(), true));
             });
-            return Texts.reopenedToConstituent(reopened, answerDeadline);
+            return Texts.reopenedToConstituent(reopened, answerDeadline) + askNext;
         }
+        ch.put(c);
         ch.put(t.rated(rating, TicketStatus.RATED, Texts.ratingNote(rating)));
-        return rating.satisfied() ? Texts.thanksForRating(t) : Texts.dissatisfactionRecorded(t);
+        return (rating.satisfied() ? Texts.thanksForRating(t) : Texts.dissatisfactionRecorded(t)) + askNext;
+    }
+
+    /**
+     * The ticket a bare rating rates: the one whose answer asked for it last, or, when that one is rated already,
+     * the constituent's oldest answered ticket still waiting for a rating; null when none waits.
+     */
+    private static String ratingTarget(Changes ch, Conversation c) {
+        if (c.ratingTicketId() == null) {
+            return null;
+        }
+        return awaiting(ch, c.openId(), c.ratingTicketId()) ? c.ratingTicketId()
+                : firstAwaitingRating(ch, c, null);
+    }
+
+    /** The constituent's oldest answered ticket, other than {@code except}, that waits for a rating; or null. */
+    private static String firstAwaitingRating(Changes ch, Conversation c, String except) {
+        return c.ticketIds().stream().filter(id -> !id.equals(except) && awaiting(ch, c.openId(), id)).findFirst()
+                .orElse(null);
+    }
+
+    private static boolean awaiting(Changes ch, String openId, String ticketId) {
+        Ticket t = own(ch, openId, ticketId);
+        return t != null && t.status() == TicketStatus.ANSWERED;
     }
 
     private String progress(Changes ch, String from, String number) {
@@ -1024,9 +1078,12 @@ public final class ConversationEngine {
         ch.put(answered);
         KnowledgeBase kb = ch.state.knowledge();
         String group = groupName(kb, answeringGroup(d, t));
-        ch.send(t.openId(), Texts.relay(answered, d, group, text), t.id(), "群众", "relay");
+        Conversation constituent = ch.conversation(t.openId());
+        List<String> alsoAwaiting = constituent.ticketIds().stream()
+                .filter(id -> !id.equals(t.id()) && awaiting(ch, t.openId(), id)).toList();
+        ch.send(t.openId(), Texts.relay(answered, d, group, text, alsoAwaiting), t.id(), "群众", "relay");
         // the rating request is now the last question put to the constituent: a number rates, it picks no FAQ
-        Conversation constituent = ch.conversation(t.openId()).withRatingTicket(t.id()).withChoices(List.of());
+        constituent = constituent.withRatingTicket(t.id()).withChoices(List.of());
         if (t.id().equals(constituent.openTicketId())) {
             constituent = constituent.withOpenTicket(null);
         }

@@ -216,10 +216,33 @@ final class Texts {
         return "已收到您的" + what + "。请再用文字说明您要反映的问题（地点、经过、诉求），" + what + "会一并附在留言中。";
     }
 
-    static String relay(Ticket t, Deputy d, String groupName, String text) {
-        return "【代表答复 · 留言 #" + t.id() + "】\n" + d.name() + "代表（" + groupName + "）：\n" + text + "\n\n"
-                + "问题解决了吗？请回复评价：1 满意，2 基本满意，3 不满意（也可以直接回复“满意”等，并补充一句理由）。"
-                + "如果问题还没有解决，请在后面加“未解决”，例如“2 未解决”，我们会继续督办。";
+    /** The answer, and the rating request for it; {@code alsoAwaiting}: the constituent's other answers not rated. */
+    static String relay(Ticket t, Deputy d, String groupName, String text, List<String> alsoAwaiting) {
+        StringBuilder b = new StringBuilder("【代表答复 · 留言 #").append(t.id()).append("】\n").append(d.name())
+                .append("代表（").append(groupName).append("）：\n").append(text).append("\n\n")
+                .append("留言 #").append(t.id()).append(" 的问题解决了吗？请回复评价：1 满意，2 基本满意，3 不满意")
+                .append("（也可以直接回复“满意”等，并补充一句理由）。")
+                .append("如果问题还没有解决，请在后面加“未解决”，例如“3 未解决”，我们会继续督办。");
+        if (!alsoAwaiting.isEmpty()) {
+            List<String> ids = alsoAwaiting.subList(0, Math.min(MAX_LISTED, alsoAwaiting.size()));
+            b.append("\n您的留言 #").append(String.join("、#", ids)).append(" 的答复也还没有评价，可以发送“评价 ")
+                    .append(ids.get(0)).append(" 1”这样的消息，按编号评价。");
+        }
+        return b.toString();
+    }
+
+    /** The request for the next answer waiting for a rating, after the constituent rated one. */
+    static String nextRating(Ticket t) {
+        return "\n留言 #" + t.id() + "（" + preview(t.question()) + "）的答复也还在等您评价：请回复 1 满意，2 基本满意，"
+                + "3 不满意；问题没有解决的，请加“未解决”。";
+    }
+
+    static String ratingNeedsValue(String id) {
+        return "请在编号后写上评价，例如“评价 " + id + " 1”：1 满意，2 基本满意，3 不满意；问题没有解决的，请加“未解决”。";
+    }
+
+    static String notAwaitingRating(Ticket t) {
+        return "留言 #" + t.id() + " 当前状态为“" + t.status().label() + "”，现在不需要评价。";
     }
 
     static String answerRecorded(Ticket t) {

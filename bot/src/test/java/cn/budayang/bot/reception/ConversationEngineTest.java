@@ -756,6 +756,80 @@ class ConversationEngineTest {
         assertEquals(2, rated.rating().satisfaction());
     }
 
+    /** Ticket 1001 (a drain) and 1002 (kitchen fumes), both urban, both answered by 余宏超: 1001 first. */
+    private void twoAnsweredTickets() {
+        yuBoundAndTicket1001();
+        say(CITIZEN, "新问题");
+        say(CITIZEN, "楼下饭店油烟直排，窗户都不敢开");
+        assertEquals("pro-urban", state.tickets.get("1002").groupId());
+        say(YU, "#1001 已安排疏通");
+        state.sent.clear();
+        say(YU, "#1002 已通知城管执法");
+    }
+
+    /** Regression: with two answered tickets only the newest could be rated; the other was counted as 基本满意. */
+    @Test
+    void twoAnsweredTicketsAreRatedOneAfterTheOther() {
+        twoAnsweredTickets();
+        String relay = sendsTo(CITIZEN).get(0).text();
+        assertTrue(relay.contains("留言 #1002 的问题解决了吗"), relay);
+        assertTrue(relay.contains("#1001 的答复也还没有评价") && relay.contains("评价 1001"), relay);
+
+        String r = say(CITIZEN, "1");
+        assertEquals(1, state.tickets.get("1002").rating().satisfaction());
+        assertTrue(r.contains("留言 #1001（小区门口的下水道堵了") && r.contains("等您评价"), r);
+        assertEquals("1001", state.conversation(CITIZEN).ratingTicketId());
+
+        r = say(CITIZEN, "3 未解决");
+        assertTrue(r.contains("重新督办") && !r.contains("等您评价"), r);
+        assertEquals(TicketStatus.ESCALATED, state.tickets.get("1001").status());
+        assertEquals(TicketStatus.RATED, state.tickets.get("1002").status());
+        assertNull(state.conversation(CITIZEN).ratingTicketId());
+    }
+
+    @Test
+    void aTicketIsRatedByItsNumber() {
+        twoAnsweredTickets();
+        String r = say(CITIZEN, "评价 1001 2");
+        assertEquals(2, state.tickets.get("1001").rating().satisfaction());
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1002").status());
+        assertTrue(r.contains("留言 #1002（") && r.contains("等您评价"), "the other one is asked for: " + r);
+        assertEquals("1002", state.conversation(CITIZEN).ratingTicketId());
+
+        r = say(CITIZEN, "#1002 不太满意");
+        assertEquals(3, state.tickets.get("1002").rating().satisfaction());
+        assertFalse(r.contains("等您评价"), r);
+        assertNull(state.conversation(CITIZEN).ratingTicketId());
+
+        assertTrue(say(CITIZEN, "评价 1002 1").contains("现在不需要评价"));
+        assertTrue(say(CITIZEN, "评价 1001").contains("请在编号后写上评价"));
+        assertTrue(say("oSomeoneElse", "评价 1001 1").contains("没有找到"), "only one's own tickets");
+    }
+
+    @Test
+    void aTicketAnsweredAfterAnotherIsCountedAsBasicallySatisfiedAloneAndTheOtherIsAskedFor() {
+        twoAnsweredTickets();
+        // 1001 is not rated within ten days of its answer; the bare rating then goes to 1002
+        say(CITIZEN, "评价 1002 1");
+        assertEquals("1001", state.conversation(CITIZEN).ratingTicketId());
+        state.apply(engine.onClock(state, state.tickets.get("1001"), now.plus(ConversationEngine.RATING_WINDOW)));
+        assertEquals(2, state.tickets.get("1001").rating().satisfaction());
+        assertNull(state.conversation(CITIZEN).ratingTicketId());
+    }
+
+    @Test
+    void aDeputyRatesTheirOwnTicketByNumberInsteadOfAnsweringIt() {
+        String yu = DEPUTY_OF.get("pro-urban");
+        say(CHEN, "绑定 528224");
+        say(yu, "小区门口的下水道堵了，一下雨就积水");
+        say(CHEN, "#1001 已安排疏通");
+        String r = say(yu, "#1001 2");
+        assertTrue(r.contains("感谢"), r);
+        Ticket t = state.tickets.get("1001");
+        assertEquals(TicketStatus.RATED, t.status());
+        assertEquals(1, t.answers().size(), "not answered with \"2\"");
+    }
+
     @Test
     void ratingWordsAreOnlyRatingsWhileARatingIsExpected() {
         yuBoundAndTicket1001();

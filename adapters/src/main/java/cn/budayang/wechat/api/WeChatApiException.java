@@ -24,7 +24,7 @@ public final class WeChatApiException extends RuntimeException {
         NOT_FOLLOWING,
         /** 43101: no subscription consent left. */
         CONSENT_MISSING,
-        /** 45002: content too long. */
+        /** 45002: content too long; not retried (the same text is refused again, whoever it is for). */
         CONTENT_TOO_LONG,
         /** 40001/40014/42001 still failing after one refresh and retry. */
         TOKEN,

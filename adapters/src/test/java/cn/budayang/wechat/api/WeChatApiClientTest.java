@@ -1,5 +1,9 @@
 package cn.budayang.wechat.api;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import cn.budayang.wechat.WeChatCredentials;
 import cn.budayang.wechat.testing.FakeWeChatApi;
 import cn.budayang.wechat.testing.MutableClock;
@@ -7,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -330,6 +335,30 @@ class WeChatApiClientTest {
         assertEquals(WeChatApiException.Kind.OTHER, other.kind());
         assertFalse(other.retryable());
         assertEquals(1, fake.tokenRequests(), "no errcode but 40001/40014/42001 refreshes the token");
+    }
+
+    @Test
+    void aTextOverWeChatsLimitIsRefusedWith45002NotRetriedAndLeftToTheCallerToLog() {
+        Logger logger = (Logger) LoggerFactory.getLogger(WeChatApiClient.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            WeChatApiClient client = client(false);
+            String atTheLimit = "路".repeat(FakeWeChatApi.TEXT_LIMIT_BYTES / 3) + "ab";
+            client.sendText(OPENID, atTheLimit);
+            WeChatApiException e = failure(() -> client.sendText(OPENID, atTheLimit + "c"));
+            assertEquals(45002, e.errcode());
+            assertEquals(WeChatApiException.Kind.CONTENT_TOO_LONG, e.kind());
+            assertFalse(e.retryable());
+            assertEquals(List.of(atTheLimit), fake.sentTexts().stream().map(FakeWeChatApi.SentMessage::content)
+                    .toList());
+            assertEquals(2, fake.requests(CUSTOM_SEND_PATH).size(), "one call each");
+            assertTrue(logged.list.stream().noneMatch(l -> l.getLevel().isGreaterOrEqual(Level.WARN)),
+                    "the caller logs it, with its ticket: " + logged.list);
+        } finally {
+            logger.detachAppender(logged);
+        }
     }
 
     @Test

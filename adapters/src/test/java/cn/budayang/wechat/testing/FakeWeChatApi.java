@@ -46,6 +46,7 @@ import java.util.function.Supplier;
  *   <li>{@link #failFor(String, int)} / {@link #failNoticeFor(String, int)}: every text / notice to that OpenID
  *       answers {@code errcode} until {@link #clearFailFor(String)}.</li>
  * </ol>
+ * Like WeChat, a customer-service text over {@value #TEXT_LIMIT_BYTES} UTF-8 bytes is refused with 45002.
  * Thread-safe. Every request is recorded; successful sends are listed in {@link #sentTexts()} and {@link #notices()}.
  */
 public final class FakeWeChatApi implements AutoCloseable {
@@ -54,6 +55,9 @@ public final class FakeWeChatApi implements AutoCloseable {
     public static final String STABLE_TOKEN_PATH = "/cgi-bin/stable_token";
     public static final String CUSTOM_SEND_PATH = "/cgi-bin/message/custom/send";
     public static final String BIZSEND_PATH = "/cgi-bin/message/subscribe/bizsend";
+
+    /** The longest customer-service text accepted, in UTF-8 bytes (WeChat's limit as reported; 45002 beyond). */
+    public static final int TEXT_LIMIT_BYTES = 2048;
 
     /** AppID and AppSecret accepted by the no-argument constructor. */
     public static final String DEFAULT_APP_ID = "wx1a2b3c4d5e6f7a8b";
@@ -423,7 +427,11 @@ public final class FakeWeChatApi implements AutoCloseable {
             if (!"text".equals(req.path("msgtype").asText()) || !req.path("text").hasNonNull("content")) {
                 return error(40008, "invalid message type");
             }
-            sentTexts.add(new SentMessage(to, req.path("text").path("content").asText()));
+            String content = req.path("text").path("content").asText();
+            if (content.getBytes(StandardCharsets.UTF_8).length > TEXT_LIMIT_BYTES) {
+                return error(45002, "content size out of limit");
+            }
+            sentTexts.add(new SentMessage(to, content));
             lock.notifyAll();
             return ok();
         }

@@ -393,6 +393,12 @@ public final class Outbox implements AutoCloseable {
                                 + "\" action=\"fix WECHAT_APP_ID / WECHAT_APP_SECRET or add this server's egress IP to "
                                 + "the account's API IP whitelist (40164), then restart: texts parked for this are "
                                 + "sent again at start\"");
+                    } else if (x.kind() == WeChatApiException.Kind.CONTENT_TOO_LONG) {
+                        // about the text, not its recipient: the same text would be refused again, to anyone
+                        next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
+                        log.warn("event=outbox_content_refused id={} ticket={} purpose={} errcode={} action=\"WeChat "
+                                + "refused the text as too long: not retried, no other recipient tried; the ticket's "
+                                + "deliveries show it failed\"", id, e.ticketId(), e.purpose(), x.errcode());
                     } else {
                         next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
                         log.warn("event=outbox_failed id={} purpose={} errcode={} kind={}", id, e.purpose(),
@@ -402,10 +408,12 @@ public final class Outbox implements AutoCloseable {
             }
         }
         s.outbox().put(id, next);
-        // a refusal for the account's settings is about no one recipient: nobody else would be reached either
-        boolean settings = r.error != null && r.error.kind() == WeChatApiException.Kind.CONFIG;
-        if (next.kind() == Kind.TEXT && !settings && (next.state() == State.WAITING || next.state() == State.FAILED
-                || next.state() == State.PARKED)) {
+        // a refusal for the account's settings or for the text itself is about no one recipient: nobody else would
+        // be reached either
+        boolean notTheRecipient = r.error != null && (r.error.kind() == WeChatApiException.Kind.CONFIG
+                || r.error.kind() == WeChatApiException.Kind.CONTENT_TOO_LONG);
+        if (next.kind() == Kind.TEXT && !notTheRecipient && (next.state() == State.WAITING
+                || next.state() == State.FAILED || next.state() == State.PARKED)) {
             wake.addAll(undeliverable.handle(s, next, now));
         }
         return new Settled(again, wake);

@@ -1,5 +1,9 @@
 package cn.budayang.bot.outbox;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.slf4j.LoggerFactory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -176,6 +180,53 @@ class OutboxTest {
             assertEquals("forward", told.get(0).purpose());
             assertEquals(OutboxEntry.State.WAITING, told.get(0).state());
         } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aTextRefusedAsTooLongFailsOnceIsLoggedOnceAndNoOtherRecipientIsTried() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        AtomicInteger calls = new AtomicInteger();
+        Outbox.Sender refusesTheContent = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                calls.incrementAndGet();
+                throw new WeChatApiException("/cgi-bin/message/custom/send", 45002, "content size out of limit");
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        Logger logger = (Logger) LoggerFactory.getLogger(Outbox.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (MapDbStore store = MapDbStore.open(data);
+             Outbox outbox = new Outbox(store, refusesTheContent, null, clock, pool)) {
+            List<Long> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+            outbox.onUndeliverable((s, e, now) -> {
+                told.add(e.id());
+                return List.of();
+            });
+            outbox.start();
+            List<Long> ids = store.write(s -> outbox.enqueue(s, "oDeputyX", "【群众留言 #1001】路灯不亮", "1001",
+                    "代表 余宏超", "forward", clock.instant(), new Outbox.Deliveries())).join();
+            outbox.wake(ids);
+            long id = ids.get(0);
+            awaitState(store, id, OutboxEntry.State.FAILED);
+            assertEquals(45002, store.outbox().get(id).orElseThrow().lastErrcode());
+            Thread.sleep(200);
+            assertEquals(1, calls.get(), "not retried: the same text would be refused again");
+            assertEquals(List.of(), told, "the deputy is not unreachable: no other deputy is sent the same text");
+            List<String> lines = logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(1, lines.size(), lines.toString());
+            assertTrue(lines.get(0).startsWith("event=outbox_content_refused") && lines.get(0).contains("ticket=1001"),
+                    lines.get(0));
+        } finally {
+            logger.detachAppender(logged);
             pool.shutdownNow();
         }
     }

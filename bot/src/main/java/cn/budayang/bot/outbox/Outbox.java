@@ -39,6 +39,10 @@ import java.util.concurrent.TimeUnit;
  * <p>WeChat's customer-service rule: a message reaches only someone who wrote within 48 hours, 5 per window. Entries
  * for someone known to be outside it wait ({@code WAITING}), a subscribe notice invites them to write (when a
  * template is configured), and their next message releases the waiting entries.
+ *
+ * <p>A text longer than WeChat accepts in one message is sent as its numbered parts ({@link TextLimit#split}), in
+ * order, one entry still: each part counts as one of the five, a text waits whole when its parts do not fit in what
+ * is left, and one cut short (45047 after some parts) goes on with its next part.
  */
 public final class Outbox implements AutoCloseable {
 
@@ -78,7 +82,8 @@ public final class Outbox implements AutoCloseable {
     private final DelayQueue<Due> queue = new DelayQueue<>();
     private final Set<Long> queued = ConcurrentHashMap.newKeySet();
     /**
-     * openid → texts sent since that person last wrote (WeChat allows {@value Conversation#WINDOW_QUOTA}). Kept in
+     * openid → messages (texts, or parts of long ones) sent since that person last wrote (WeChat allows {@value
+     * Conversation#WINDOW_QUOTA}). Kept in
      * memory: after a restart the count starts again, and WeChat's 45047 then tells what the count would have.
      */
     private final Map<String, Integer> sentInWindow = Caffeine.newBuilder()
@@ -154,7 +159,7 @@ public final class Outbox implements AutoCloseable {
         Conversation c = s.conversations().get(openId).orElseGet(() -> Conversation.fresh(openId));
         OutboxEntry e = OutboxEntry.text(id, openId, text, ticketId, recipient, purpose, now);
         List<Long> wake = new ArrayList<>();
-        boolean waits = !reachable(c, now);
+        boolean waits = !reachable(c, e.partsLeft(), now);
         if (!waits) {
             wake.add(id);
         } else {
@@ -175,12 +180,13 @@ public final class Outbox implements AutoCloseable {
     static final String REPLACED_WHEN_WAITING = "forward";
 
     /**
-     * Whether a text to this person can go out now, as far as we know: never-seen openids are tried (WeChat answers
-     * 45015 if their window is closed); known ones need a message within 48 hours and quota left.
+     * Whether a text of {@code parts} messages to this person can go out now, as far as we know: never-seen openids
+     * are tried (WeChat answers 45015 if their window is closed); known ones need a message within 48 hours and quota
+     * left for all its parts (for a text of more parts than a window allows, a fresh window).
      */
-    private boolean reachable(Conversation c, Instant now) {
-        return c.windowOpen(now) && (c.lastInboundAt() == null
-                || sentInWindow.getOrDefault(c.openId(), 0) < Conversation.WINDOW_QUOTA);
+    private boolean reachable(Conversation c, int parts, Instant now) {
+        return c.windowOpen(now) && (c.lastInboundAt() == null || sentInWindow.getOrDefault(c.openId(), 0)
+                + Math.min(parts, Conversation.WINDOW_QUOTA) <= Conversation.WINDOW_QUOTA);
     }
 
     /** The recipient wrote: their waiting entries become pending (up to WeChat's quota). Inside a store write. */
@@ -201,6 +207,7 @@ public final class Outbox implements AutoCloseable {
     /** Texts WeChat lets through in the minute after a follow, a QR scan or a menu click. */
     static final int EVENT_QUOTA = 3;
 
+    /** Makes waiting entries pending, oldest first, while their parts fit in {@code quota} messages. */
     private List<Long> release(Store s, String openId, Instant now, int quota) {
         Set<Long> ids = waiting.remove(openId);
         if (ids == null || ids.isEmpty()) {
@@ -209,15 +216,21 @@ public final class Outbox implements AutoCloseable {
         List<Long> wake = new ArrayList<>();
         List<Long> sorted = new ArrayList<>(ids);
         sorted.sort(null);
+        int left = quota;
         for (Long id : sorted) {
             Optional<OutboxEntry> e = s.outbox().get(id);
             if (e.isEmpty() || e.get().state() != State.WAITING) {
                 continue;
             }
-            if (wake.size() >= quota) {
+            // a text of more parts than the quota goes first in a window of its own, as far as it gets
+            int parts = Math.min(e.get().partsLeft(), quota);
+            if (parts > left) {
+                // the rest keep their order: none overtakes a text that waits
+                left = 0;
                 waiting.computeIfAbsent(openId, k -> ConcurrentHashMap.newKeySet()).add(id);
                 continue;
             }
+            left -= parts;
             OutboxEntry next = e.get().with(State.PENDING, e.get().attempts(), now, e.get().lastErrcode(),
                     e.get().lastError(), now);
             s.outbox().put(id, next);
@@ -243,7 +256,7 @@ public final class Outbox implements AutoCloseable {
         }
         long noticeId = s.next("outbox");
         OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
-                e.recipient(), "invite", State.PENDING, 0, now, null, null, now, now);
+                e.recipient(), "invite", State.PENDING, 0, 0, now, null, null, now, now);
         s.outbox().put(noticeId, notice);
         deliveries.add(notice);
         return List.of(noticeId);
@@ -291,6 +304,7 @@ public final class Outbox implements AutoCloseable {
         OutboxEntry e = found.get();
         Instant started = clock.instant();
         Result result;
+        int parts = 0;
         try {
             if (e.kind() == Kind.NOTICE) {
                 Map<String, String> data = new LinkedHashMap<>();
@@ -298,14 +312,19 @@ public final class Outbox implements AutoCloseable {
                 data.put("time2", NOTICE_TIME.format(clock.instant()));
                 sender.sendNotice(e.openId(), noticeTemplateId, data);
             } else {
-                sender.sendText(e.openId(), e.text());
+                // one part after the other, in order; a refusal stops the rest
+                List<String> all = TextLimit.split(e.text());
+                for (int k = e.partsSent(); k < all.size(); k++) {
+                    sender.sendText(e.openId(), all.get(k));
+                    parts++;
+                }
             }
-            result = new Result(null, started);
+            result = new Result(null, started, parts);
         } catch (WeChatApiException x) {
-            result = new Result(x, started);
+            result = new Result(x, started, parts);
         } catch (RuntimeException x) {
             result = new Result(new WeChatApiException("outbox", WeChatApiException.TRANSPORT_ERRCODE,
-                    x.toString()), started);
+                    x.toString()), started, parts);
         }
         Result r = result;
         store.write(s -> settle(s, id, r)).whenComplete((settled, err) -> {
@@ -326,8 +345,8 @@ public final class Outbox implements AutoCloseable {
     private record Settled(Instant again, List<Long> wake) {
     }
 
-    /** What one attempt came to (no error: sent), and when it started. */
-    private record Result(WeChatApiException error, Instant startedAt) {
+    /** What one attempt came to (no error: sent), when it started, and how many parts of a text WeChat accepted. */
+    private record Result(WeChatApiException error, Instant startedAt, int parts) {
     }
 
     /** Stores what became of one attempt. Runs on the writer thread. */
@@ -337,16 +356,16 @@ public final class Outbox implements AutoCloseable {
             return new Settled(null, List.of());
         }
         List<Long> wake = new ArrayList<>();
-        OutboxEntry e = found.get();
+        OutboxEntry e = found.get().withPartsSent(found.get().partsSent() + r.parts());
         Instant now = clock.instant();
         int tries = e.attempts() + 1;
         OutboxEntry next;
         Instant again = null;
+        if (r.parts() > 0) {
+            sentInWindow.merge(e.openId(), r.parts(), Integer::sum);
+        }
         if (r.error == null) {
             next = e.with(State.SENT, tries, null, null, null, now);
-            if (e.kind() == Kind.TEXT) {
-                sentInWindow.merge(e.openId(), 1, Integer::sum);
-            }
         } else {
             WeChatApiException x = r.error;
             switch (x.kind()) {

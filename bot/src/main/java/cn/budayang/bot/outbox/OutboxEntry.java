@@ -10,6 +10,8 @@ import java.time.Instant;
  * @param recipient  who it is for, as shown on the ticket (a role and a name, never an openid)
  * @param purpose    why it is sent: ack, forward, relay, notify, remind, escalate, rate, invite
  * @param state      see {@link State}
+ * @param partsSent  of a text longer than one message ({@link TextLimit#split}), the parts WeChat accepted so far:
+ *                   a later attempt goes on with the next one
  * @param nextAttemptAt when a pending entry is tried next
  */
 public record OutboxEntry(
@@ -22,6 +24,7 @@ public record OutboxEntry(
         String purpose,
         State state,
         int attempts,
+        int partsSent,
         Instant nextAttemptAt,
         Integer lastErrcode,
         String lastError,
@@ -43,12 +46,23 @@ public record OutboxEntry(
 
     public static OutboxEntry text(long id, String openId, String text, String ticketId, String recipient,
                                    String purpose, Instant now) {
-        return new OutboxEntry(id, openId, Kind.TEXT, text, ticketId, recipient, purpose, State.PENDING, 0, now, null,
-                null, now, now);
+        return new OutboxEntry(id, openId, Kind.TEXT, text, ticketId, recipient, purpose, State.PENDING, 0, 0, now,
+                null, null, now, now);
     }
 
     public OutboxEntry with(State s, int tries, Instant next, Integer errcode, String error, Instant now) {
-        return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, s, tries, next, errcode, error,
-                createdAt, now);
+        return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, s, tries, partsSent, next, errcode,
+                error, createdAt, now);
+    }
+
+    /** This entry with {@code n} of its parts accepted by WeChat. */
+    public OutboxEntry withPartsSent(int n) {
+        return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, state, attempts, n, nextAttemptAt,
+                lastErrcode, lastError, createdAt, updatedAt);
+    }
+
+    /** The messages a text still takes (a notice: none of the recipient's customer-service messages). */
+    int partsLeft() {
+        return kind == Kind.NOTICE ? 0 : Math.max(1, TextLimit.parts(text) - partsSent);
     }
 }

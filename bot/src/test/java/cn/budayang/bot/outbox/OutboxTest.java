@@ -11,11 +11,14 @@ import cn.budayang.bot.reception.Conversation;
 import cn.budayang.bot.store.MapDbStore;
 import cn.budayang.wechat.api.WeChatApiException;
 import cn.budayang.wechat.testing.MutableClock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -229,6 +232,117 @@ class OutboxTest {
             logger.detachAppender(logged);
             pool.shutdownNow();
         }
+    }
+
+    /** A sender that records what WeChat accepted and refuses the calls numbered in {@code refuse} with 45047. */
+    private static Outbox.Sender recording(List<String> accepted, AtomicInteger calls, Set<Integer> refuse) {
+        return new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                if (refuse.contains(calls.incrementAndGet())) {
+                    throw new WeChatApiException("/cgi-bin/message/custom/send", 45047, "out of response count limit");
+                }
+                accepted.add(content);
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+    }
+
+    /** About 4,800 bytes of sentences: three parts. */
+    private static String longAnswer(String mark) {
+        return (mark + "已联系排水公司，明天上午来疏通，后天检查雨水篦子。").repeat(60);
+    }
+
+    @Test
+    void aLongTextGoesAsNumberedPartsInOrderEachUsingOneOfTheRecipientsFiveMessages() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        List<String> accepted = new CopyOnWriteArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        String x = "oCitizenX";
+        try (MapDbStore store = MapDbStore.open(data);
+             Outbox outbox = new Outbox(store, recording(accepted, calls, Set.of()), null, clock, pool)) {
+            outbox.start();
+            store.write(s -> {
+                s.conversations().put(x, Conversation.fresh(x).inbound(clock.instant()));
+                return null;
+            }).join();
+            String first = longAnswer("甲");
+            List<Long> ids = store.write(s -> outbox.enqueue(s, x, first, "1001", "群众", "relay", clock.instant(),
+                    new Outbox.Deliveries())).join();
+            outbox.wake(ids);
+            awaitState(store, ids.get(0), OutboxEntry.State.SENT);
+            assertEquals(3, accepted.size());
+            for (int k = 0; k < 3; k++) {
+                assertTrue(accepted.get(k).startsWith("(" + (k + 1) + "/3) "), accepted.get(k));
+                assertTrue(accepted.get(k).getBytes(StandardCharsets.UTF_8).length <= TextLimit.MAX_BYTES);
+            }
+            assertEquals(first, String.join("", accepted.stream().map(p -> p.substring(6)).toList()));
+
+            // three of five are used: another text of three parts waits for the recipient's next message, whole
+            String second = longAnswer("乙");
+            List<Long> more = store.write(s -> outbox.enqueue(s, x, second, "1001", "群众", "relay", clock.instant(),
+                    new Outbox.Deliveries())).join();
+            assertEquals(List.of(), more);
+            long waiting = outboxTo(store, x).stream().filter(e -> e.state() == OutboxEntry.State.WAITING)
+                    .findFirst().orElseThrow().id();
+            Thread.sleep(200);
+            assertEquals(3, calls.get(), "nothing of it was sent");
+
+            clock.advance(Duration.ofMinutes(5));
+            outbox.wake(store.write(s -> {
+                s.conversations().put(x, s.conversations().get(x).orElseThrow().inbound(clock.instant()));
+                return outbox.release(s, x, clock.instant());
+            }).join());
+            awaitState(store, waiting, OutboxEntry.State.SENT);
+            assertEquals(6, accepted.size());
+            assertTrue(accepted.get(3).startsWith("(1/3) 乙"), accepted.get(3));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aTextCutShortByTheQuotaGoesOnWithItsNextPartWhenTheRecipientWritesNotFromTheFirst() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        List<String> accepted = new CopyOnWriteArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        String x = "oCitizenX";
+        try (MapDbStore store = MapDbStore.open(data);
+             Outbox outbox = new Outbox(store, recording(accepted, calls, Set.of(2)), null, clock, pool)) {
+            outbox.start();
+            store.write(s -> {
+                s.conversations().put(x, Conversation.fresh(x).inbound(clock.instant()));
+                return null;
+            }).join();
+            clock.advance(Duration.ofMinutes(1));
+            String text = longAnswer("甲");
+            List<Long> ids = store.write(s -> outbox.enqueue(s, x, text, "1001", "群众", "relay", clock.instant(),
+                    new Outbox.Deliveries())).join();
+            outbox.wake(ids);
+            awaitState(store, ids.get(0), OutboxEntry.State.WAITING);
+            assertEquals(1, accepted.size());
+
+            clock.advance(Duration.ofMinutes(5));
+            outbox.wake(store.write(s -> {
+                s.conversations().put(x, s.conversations().get(x).orElseThrow().inbound(clock.instant()));
+                return outbox.release(s, x, clock.instant());
+            }).join());
+            awaitState(store, ids.get(0), OutboxEntry.State.SENT);
+            assertEquals(3, accepted.size(), "part 1 is not sent twice");
+            assertTrue(accepted.get(0).startsWith("(1/3) ") && accepted.get(1).startsWith("(2/3) ")
+                    && accepted.get(2).startsWith("(3/3) "));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static List<OutboxEntry> outboxTo(MapDbStore store, String openId) {
+        return store.outbox().scan(e -> e.openId().equals(openId), false, 0, 100);
     }
 
     private static void awaitState(MapDbStore store, long id, OutboxEntry.State state) throws InterruptedException {

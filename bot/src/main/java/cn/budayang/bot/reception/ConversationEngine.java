@@ -1,5 +1,6 @@
 package cn.budayang.bot.reception;
 
+import cn.budayang.bot.outbox.TextLimit;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.Ticket.Answer;
 import cn.budayang.bot.ticket.Ticket.Rating;
@@ -132,11 +133,13 @@ public final class ConversationEngine {
 
     /**
      * The reply to send back passively (null: answer {@code success}), whether to hand the message to WeChat's
-     * customer-service desk instead (人工), and what to store and send.
+     * customer-service desk instead (人工), and what to store and send. A passive reply is one message: a reply over
+     * {@link TextLimit#MAX_BYTES} (a long FAQ answer from the knowledge files) is shortened to it.
      */
     public record Decision(String reply, List<Action> actions, boolean transferToAgent) {
         public Decision {
             actions = List.copyOf(actions);
+            reply = reply == null ? null : TextLimit.shorten(reply, TextLimit.MAX_BYTES, "……");
         }
 
         public Decision(String reply, List<Action> actions) {

@@ -1,5 +1,6 @@
 package cn.budayang.bot.reception;
 
+import cn.budayang.bot.outbox.TextLimit;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.Ticket.Rating;
 import cn.budayang.bot.ticket.TicketStatus;
@@ -193,15 +194,24 @@ final class Texts {
         } else if (areaName != null && !areaName.isEmpty()) {
             b.append("所在片区：").append(areaName).append('\n');
         }
-        b.append("内容：").append(t.question()).append('\n');
-        b.append("答复期限：").append(TIME.format(t.deadlineAt())).append('\n');
-        b.append("请回复“#").append(t.id()).append(" 答复内容”直接答复；发送“认领 #").append(t.id())
-                .append("”认领，发送“非本组 #").append(t.id()).append(ofTheGroup ? "”退回改派。" : "”不再接收这条留言。");
-        return b.toString();
+        b.append("内容：");
+        return quoting(b.toString(), t.question(), "\n答复期限：" + TIME.format(t.deadlineAt()) + "\n请回复“#" + t.id()
+                + " 答复内容”直接答复；发送“认领 #" + t.id() + "”认领，发送“非本组 #" + t.id()
+                + (ofTheGroup ? "”退回改派。" : "”不再接收这条留言。"));
     }
 
     static String followUp(Ticket t, String text) {
-        return "【留言 #" + t.id() + " 群众补充】" + text + "\n回复“#" + t.id() + " 答复内容”即可答复。";
+        return quoting("【留言 #" + t.id() + " 群众补充】", text, "\n回复“#" + t.id() + " 答复内容”即可答复。");
+    }
+
+    /**
+     * {@code before + quoted + after}, the quoted words (a question, an answer) shortened so that the whole goes in
+     * at most {@link TextLimit#MAX_PARTS} messages: what the bot says around them always arrives.
+     */
+    private static String quoting(String before, String quoted, String after) {
+        int room = TextLimit.capacity(TextLimit.MAX_PARTS) - TextLimit.bytes(before) - TextLimit.bytes(after);
+        return before + TextLimit.shorten(quoted, room, "……（全文共" + quoted.codePointCount(0, quoted.length())
+                + "字，以下从略）") + after;
     }
 
     static String followUpAdded(Ticket t) {
@@ -218,17 +228,17 @@ final class Texts {
 
     /** The answer, and the rating request for it; {@code alsoAwaiting}: the constituent's other answers not rated. */
     static String relay(Ticket t, Deputy d, String groupName, String text, List<String> alsoAwaiting) {
-        StringBuilder b = new StringBuilder("【代表答复 · 留言 #").append(t.id()).append("】\n").append(d.name())
-                .append("代表（").append(groupName).append("）：\n").append(text).append("\n\n")
-                .append("留言 #").append(t.id()).append(" 的问题解决了吗？请回复评价：1 满意，2 基本满意，3 不满意")
+        StringBuilder tail = new StringBuilder("\n\n留言 #").append(t.id())
+                .append(" 的问题解决了吗？请回复评价：1 满意，2 基本满意，3 不满意")
                 .append("（也可以直接回复“满意”等，并补充一句理由）。")
                 .append("如果问题还没有解决，请在后面加“未解决”，例如“3 未解决”，我们会继续督办。");
         if (!alsoAwaiting.isEmpty()) {
             List<String> ids = alsoAwaiting.subList(0, Math.min(MAX_LISTED, alsoAwaiting.size()));
-            b.append("\n您的留言 #").append(String.join("、#", ids)).append(" 的答复也还没有评价，可以发送“评价 ")
+            tail.append("\n您的留言 #").append(String.join("、#", ids)).append(" 的答复也还没有评价，可以发送“评价 ")
                     .append(ids.get(0)).append(" 1”这样的消息，按编号评价。");
         }
-        return b.toString();
+        return quoting("【代表答复 · 留言 #" + t.id() + "】\n" + d.name() + "代表（" + groupName + "）：\n", text,
+                tail.toString());
     }
 
     /** The request for the next answer waiting for a rating, after the constituent rated one. */
@@ -350,7 +360,7 @@ final class Texts {
         return s + (r.solved() ? "，已解决" : "，未解决");
     }
 
-    /** Ticket numbers listed at most in one message (WeChat's text limit is about 2,000 bytes). */
+    /** Ticket numbers listed at most in one message (WeChat's text limit is about 2,000 bytes, see TextLimit). */
     static final int MAX_LISTED = 20;
 
     static String whichTicket(List<String> open) {
@@ -438,9 +448,11 @@ final class Texts {
             b.append("承办：").append(groupName).append('\n');
         }
         if (!t.answers().isEmpty()) {
+            // a passive reply is one message: a long answer shows its beginning (the relay carried it in parts)
             Ticket.Answer a = t.answers().get(t.answers().size() - 1);
-            b.append("最新答复（").append(a.deputyName()).append("代表，").append(TIME.format(a.at())).append("）：")
-                    .append(a.text());
+            b.append("最新答复（").append(a.deputyName()).append("代表，").append(TIME.format(a.at())).append("）：");
+            b.append(TextLimit.shorten(a.text(), TextLimit.MAX_BYTES - TextLimit.bytes(b),
+                    "……（答复较长，这里只显示开头）"));
         } else if (t.deadlineAt() != null) {
             b.append("答复期限：").append(TIME.format(t.deadlineAt()));
         }

@@ -1,5 +1,6 @@
 package cn.budayang.bot.reception;
 
+import cn.budayang.bot.outbox.TextLimit;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.TicketStatus;
 import cn.budayang.knowledge.Knowledge;
@@ -225,6 +226,53 @@ class ConversationEngineTest {
         say(YU, "#1001 已处理：\n1. 明天疏通\n \n\n2. 加装雨水篦子");
         assertTrue(sendsTo(CITIZEN).get(0).text().contains("已处理：\n1. 明天疏通\n\n2. 加装雨水篦子"),
                 sendsTo(CITIZEN).get(0).text());
+    }
+
+    @Test
+    void longQuestionsAndAnswersArriveWholeOrShortenedWithTheirInstructionsAndProgressIsOneMessage() {
+        say(YU, "绑定 274115");
+        // 638 characters, 2,137 bytes as a forward: whole, in two messages
+        String question = ("小区门口的下水道堵了，一下雨就积水，老人孩子出门都要蹚水。".repeat(23)).substring(0, 638);
+        say(CITIZEN, question);
+        String forward = sendsTo(YU).get(0).text();
+        assertTrue(forward.contains(question), "the whole question");
+        assertEquals(2, TextLimit.parts(forward));
+
+        // a far longer one keeps its beginning and the instructions, within three messages
+        String longer = "小区门口的下水道堵了，一下雨就积水，老人孩子出门都要蹚水。".repeat(100);
+        say("oCitizen2", longer);
+        String shortened = sendsTo(YU).get(1).text();
+        assertTrue(shortened.startsWith("【群众留言 #1002】"), shortened.substring(0, 20));
+        assertTrue(TextLimit.parts(shortened) <= TextLimit.MAX_PARTS, TextLimit.parts(shortened) + " parts");
+        assertTrue(shortened.contains("……（全文共2900字，以下从略）\n答复期限："), "says what was left out");
+        assertTrue(shortened.endsWith("发送“非本组 #1002”退回改派。"), "the instructions arrive");
+        assertEquals(longer, state.tickets.get("1002").question(), "the ticket keeps it whole");
+
+        // a 700-character answer is relayed whole; a far longer one keeps the rating request
+        String answer = ("已联系排水公司，明天上午来疏通，后天检查雨水篦子。".repeat(30)).substring(0, 700);
+        say(YU, "#1001 " + answer);
+        String relay = sendsTo(CITIZEN).get(0).text();
+        assertTrue(relay.contains(answer) && relay.contains("2 未解决"), "whole, with the rating request");
+        assertEquals(2, TextLimit.parts(relay));
+        say(YU, "#1002 " + answer.repeat(5));
+        String longRelay = sendsTo("oCitizen2").get(0).text();
+        assertTrue(TextLimit.parts(longRelay) <= TextLimit.MAX_PARTS, TextLimit.parts(longRelay) + " parts");
+        assertTrue(longRelay.contains("以下从略") && longRelay.endsWith("我们会继续督办。"));
+
+        // a passive reply is one message: the answer shown by 进度 is shortened to fit
+        String progress = say(CITIZEN, "进度 1001");
+        assertTrue(TextLimit.bytes(progress) <= TextLimit.MAX_BYTES, TextLimit.bytes(progress) + " bytes");
+        assertTrue(progress.contains("最新答复（余宏超代表") && progress.endsWith("……（答复较长，这里只显示开头）"),
+                progress);
+        assertTrue(progress.contains(answer.substring(0, 200)));
+    }
+
+    @Test
+    void everyPassiveReplyIsHeldToOneMessage() {
+        String reply = new ConversationEngine.Decision("路".repeat(1_000), List.of()).reply();
+        assertTrue(TextLimit.bytes(reply) <= TextLimit.MAX_BYTES, TextLimit.bytes(reply) + " bytes");
+        assertTrue(reply.startsWith("路路路") && reply.endsWith("……"));
+        assertEquals("您好", new ConversationEngine.Decision("您好", List.of()).reply());
     }
 
     @Test

@@ -855,21 +855,32 @@ public final class ConversationEngine {
         Ticket t = open.withMessage(tm);
         ch.put(t);
         if (forwardToDeputies && tm.text() != null) {
-            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.followUp(t, tm.text()), t.id(),
-                    deputyLabel(d), "followup"));
+            tellDeputies(ch, t, tm);
         }
         return Texts.followUpAdded(t);
     }
 
+    /** An image, voice, video or link joins the open ticket (and reaches its deputies), or waits for the next one. */
     private String attach(Changes ch, String from, TicketMessage tm, String what) {
         Conversation c = ch.conversation(from);
         Optional<Ticket> open = openTicket(ch, c);
         if (open.isPresent()) {
-            ch.put(open.get().withMessage(tm));
-            return Texts.attachmentAdded(open.get().id(), what);
+            Ticket t = open.get().withMessage(tm);
+            ch.put(t);
+            return Texts.attachmentAdded(t.id(), what, tellDeputies(ch, t, tm));
         }
         ch.put(c.withPending(tm));
         return Texts.attachmentPending(what);
+    }
+
+    /** Sends what the constituent added to the deputies the ticket was forwarded to; whether any was sent it. */
+    private static boolean tellDeputies(Changes ch, Ticket t, TicketMessage tm) {
+        boolean[] told = {false};
+        eachForwarded(ch, t, (d, openId) -> {
+            ch.send(openId, Texts.followUp(t, tm), t.id(), deputyLabel(d), "followup");
+            told[0] = true;
+        });
+        return told[0];
     }
 
     private Optional<Ticket> openTicket(Changes ch, Conversation c) {

@@ -3,6 +3,7 @@ package cn.budayang.bot.reception;
 import cn.budayang.bot.outbox.TextLimit;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.Ticket.Rating;
+import cn.budayang.bot.ticket.Ticket.TicketMessage;
 import cn.budayang.bot.ticket.TicketStatus;
 import cn.budayang.knowledge.Deputy;
 import cn.budayang.knowledge.Group;
@@ -200,8 +201,24 @@ final class Texts {
                 + (ofTheGroup ? "”退回改派。" : "”不再接收这条留言。"));
     }
 
-    static String followUp(Ticket t, String text) {
-        return quoting("【留言 #" + t.id() + " 群众补充】", text, "\n回复“#" + t.id() + " 答复内容”即可答复。");
+    /**
+     * What the constituent added to a forwarded ticket, for its deputies: the words of a text (or of a voice WeChat
+     * recognised), the address of an image or a link (with its title), or that a voice or video came.
+     */
+    static String followUp(Ticket t, TicketMessage m) {
+        String head = "【留言 #" + t.id() + " 群众补充】";
+        String tail = "\n回复“#" + t.id() + " 答复内容”即可答复。";
+        boolean words = m.text() != null && !m.text().isBlank();
+        return switch (m.kind()) {
+            case "image" -> m.url() == null ? head + "群众发来一张图片。" + tail
+                    : quoting(head + "群众发来一张图片：", m.url(), tail);
+            case "video" -> head + "群众发来一段视频。" + tail;
+            case "voice" -> words ? quoting(head + "群众发来一段语音，识别的文字：", m.text(), tail)
+                    : head + "群众发来一段语音（未能识别文字）。" + tail;
+            case "link" -> quoting(head + "群众发来一个链接：" + (words ? "《" + preview(m.text()) + "》\n" : ""),
+                    m.url() == null ? "" : m.url(), tail);
+            default -> quoting(head, words ? m.text() : "", tail);
+        };
     }
 
     /**
@@ -218,8 +235,8 @@ final class Texts {
         return "已将您补充的内容加入留言 #" + t.id() + "，并转给负责的代表。如要反映另一件事，请先发送“新问题”。";
     }
 
-    static String attachmentAdded(String ticketId, String what) {
-        return "已将这条" + what + "附到留言 #" + ticketId + "。";
+    static String attachmentAdded(String ticketId, String what, boolean toldDeputies) {
+        return "已将这条" + what + "附到留言 #" + ticketId + (toldDeputies ? "，并转告负责的代表。" : "。");
     }
 
     static String attachmentPending(String what) {

@@ -127,6 +127,29 @@ class ReceptionFlowTest {
     }
 
     @Test
+    void anImageAndALinkAddedToAnOpenTicketReachTheDeputyThroughTheOutbox() {
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(DEPUTY_YU, "绑定 274115");
+            assertTrue(bot.say(CITIZEN, "我们小区门口的路灯坏了一个多星期，晚上黑漆漆的很危险").contains("#1001"));
+            awaitTo(bot, DEPUTY_YU, 1);
+
+            String image = bot.contentOf(bot.post(bot.signer.plaintext(SignedRequests.imageXml(BotHarness.ACCOUNT,
+                    CITIZEN, bot.now(), bot.nextMsgId(), "http://mmbiz.qpic.cn/mmbiz_jpg/lamp/0", "MEDIA_ID_1"))));
+            assertTrue(image.contains("#1001") && image.contains("转告"), image);
+            bot.contentOf(bot.post(bot.signer.safe(SignedRequests.linkXml(BotHarness.ACCOUNT, CITIZEN, bot.now(),
+                    bot.nextMsgId(), "路灯报修记录", "摘要", "https://example.org/lamp?id=3"))));
+
+            // two entries of the outbox, sent in whichever order
+            List<String> toYu = awaitTo(bot, DEPUTY_YU, 3).stream().map(SentMessage::content).toList();
+            assertTrue(toYu.stream().anyMatch(m -> m.contains("#1001") && m.contains("图片")
+                    && m.contains("http://mmbiz.qpic.cn/mmbiz_jpg/lamp/0")), toYu.toString());
+            assertTrue(toYu.stream().anyMatch(m -> m.contains("#1001") && m.contains("路灯报修记录")
+                    && m.contains("https://example.org/lamp?id=3")), toYu.toString());
+            assertEquals(3, bot.admin("/api/tickets/1001").get("messages").size());
+        }
+    }
+
+    @Test
     void aRetryStormCreatesOneTicketOneForwardAndOneReply() throws Exception {
         try (BotHarness bot = new BotHarness(data)) {
             bot.say(DEPUTY_YU, "绑定 274115");

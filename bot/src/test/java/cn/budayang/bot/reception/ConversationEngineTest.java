@@ -629,6 +629,48 @@ class ConversationEngineTest {
     }
 
     @Test
+    void imagesVoiceAndLinksAddedToAnOpenTicketAreToldToTheDeputiesItWasForwardedTo() {
+        say(YU, "绑定 274115");
+        say(CHEN, "绑定 528224");
+        say(CITIZEN, "小区门口的下水道堵了，一下雨就积水");
+        state.sent.clear();
+        long at = now.getEpochSecond();
+
+        String r = event(new WeChatMessage.Image("gh", CITIZEN, at, 11, "http://mmbiz.qpic.cn/mmbiz_jpg/abc/0",
+                "MEDIA1")).reply();
+        assertTrue(r.contains("#1001") && r.contains("转告"), r);
+        for (String deputy : List.of(YU, CHEN)) {
+            Action.Send image = sendsTo(deputy).get(0);
+            assertEquals("followup", image.purpose());
+            assertEquals("1001", image.ticketId());
+            assertTrue(image.text().startsWith("【留言 #1001 群众补充】") && image.text().contains("图片")
+                    && image.text().contains("http://mmbiz.qpic.cn/mmbiz_jpg/abc/0")
+                    && image.text().contains("回复“#1001 答复内容”"), image.text());
+        }
+
+        event(new WeChatMessage.Link("gh", CITIZEN, at, 12, "东门积水的新闻报道", "摘要", "https://example.org/a?id=7"));
+        String link = sendsTo(YU).get(1).text();
+        assertTrue(link.contains("链接") && link.contains("东门积水的新闻报道") && link.contains("https://example.org/a?id=7"),
+                link);
+
+        event(new WeChatMessage.Voice("gh", CITIZEN, at, 13, "MEDIA2", "amr", null));
+        String voice = sendsTo(YU).get(2).text();
+        assertTrue(voice.contains("#1001") && voice.contains("语音"), voice);
+
+        // a voice WeChat recognised reaches them as its words
+        String heard = "东门那边的积水最深，已经淹到膝盖了";
+        ConversationEngine.Decision d = engine.handle(state, new WeChatMessage.Voice("gh", CITIZEN, at, 14, "MEDIA3",
+                "amr", heard), state.router.route(heard), now);
+        state.apply(d);
+        String recognised = sendsTo(YU).get(3).text();
+        assertTrue(recognised.contains("语音") && recognised.contains(heard), recognised);
+
+        assertEquals(5, state.tickets.get("1001").messages().size());
+        assertEquals(4, sendsTo(CHEN).size());
+        assertTrue(sendsTo(CITIZEN).isEmpty());
+    }
+
+    @Test
     void clockRemindsAtHalfAndEscalatesOnceAtTheDeadline() {
         yuBoundAndTicket1001();
         state.sent.clear();

@@ -17,13 +17,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -191,17 +191,7 @@ class OutboxTest {
     void aTextRefusedAsTooLongFailsOnceIsLoggedOnceAndNoOtherRecipientIsTried() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
         AtomicInteger calls = new AtomicInteger();
-        Outbox.Sender refusesTheContent = new Outbox.Sender() {
-            @Override
-            public void sendText(String openId, String content) {
-                calls.incrementAndGet();
-                throw new WeChatApiException("/cgi-bin/message/custom/send", 45002, "content size out of limit");
-            }
-
-            @Override
-            public void sendNotice(String openId, String templateId, Map<String, String> data) {
-            }
-        };
+        Outbox.Sender refusesTheContent = recording(new CopyOnWriteArrayList<>(), calls, n -> true, 45002);
         Logger logger = (Logger) LoggerFactory.getLogger(Outbox.class);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
@@ -234,13 +224,14 @@ class OutboxTest {
         }
     }
 
-    /** A sender that records what WeChat accepted and refuses the calls numbered in {@code refuse} with 45047. */
-    private static Outbox.Sender recording(List<String> accepted, AtomicInteger calls, Set<Integer> refuse) {
+    /** A sender that records what WeChat accepted and refuses the calls (numbered from 1) {@code refuse} picks. */
+    private static Outbox.Sender recording(List<String> accepted, AtomicInteger calls, IntPredicate refuse,
+                                           int errcode) {
         return new Outbox.Sender() {
             @Override
             public void sendText(String openId, String content) {
-                if (refuse.contains(calls.incrementAndGet())) {
-                    throw new WeChatApiException("/cgi-bin/message/custom/send", 45047, "out of response count limit");
+                if (refuse.test(calls.incrementAndGet())) {
+                    throw new WeChatApiException("/cgi-bin/message/custom/send", errcode, "refused by the test");
                 }
                 accepted.add(content);
             }
@@ -264,7 +255,8 @@ class OutboxTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         String x = "oCitizenX";
         try (MapDbStore store = MapDbStore.open(data);
-             Outbox outbox = new Outbox(store, recording(accepted, calls, Set.of()), null, clock, pool)) {
+             Outbox outbox = new Outbox(store, recording(accepted, calls, n -> false, 0), null, clock,
+                     pool)) {
             outbox.start();
             store.write(s -> {
                 s.conversations().put(x, Conversation.fresh(x).inbound(clock.instant()));
@@ -313,7 +305,8 @@ class OutboxTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         String x = "oCitizenX";
         try (MapDbStore store = MapDbStore.open(data);
-             Outbox outbox = new Outbox(store, recording(accepted, calls, Set.of(2)), null, clock, pool)) {
+             Outbox outbox = new Outbox(store, recording(accepted, calls, n -> n == 2, 45047), null,
+                     clock, pool)) {
             outbox.start();
             store.write(s -> {
                 s.conversations().put(x, Conversation.fresh(x).inbound(clock.instant()));

@@ -65,7 +65,7 @@ class LongTextsTest {
             assertTrue(bot.say(YU, "#1001 " + answer).contains("已记录"));
             List<SentMessage> relay = ReceptionFlowTest.awaitTo(bot, CITIZEN, 2);
             String toCitizen = joined(relay);
-            assertTrue(toCitizen.contains(answer) && toCitizen.contains("2 未解决"), toCitizen);
+            assertTrue(toCitizen.contains(answer) && toCitizen.contains("3 未解决"), toCitizen);
 
             // 进度 is answered passively, in one message
             String progress = bot.say(CITIZEN, "进度 1001");

@@ -252,7 +252,7 @@ class ConversationEngineTest {
         String answer = ("已联系排水公司，明天上午来疏通，后天检查雨水篦子。".repeat(30)).substring(0, 700);
         say(YU, "#1001 " + answer);
         String relay = sendsTo(CITIZEN).get(0).text();
-        assertTrue(relay.contains(answer) && relay.contains("2 未解决"), "whole, with the rating request");
+        assertTrue(relay.contains(answer) && relay.contains("3 未解决"), "whole, with the rating request");
         assertEquals(2, TextLimit.parts(relay));
         say(YU, "#1002 " + answer.repeat(5));
         String longRelay = sendsTo("oCitizen2").get(0).text();

@@ -1,8 +1,12 @@
 package cn.budayang.knowledge;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -12,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -31,7 +36,11 @@ public final class KnowledgeLoader {
     public static final List<String> FILES = List.of(GROUPS, STATIONS, DEPUTIES, FAQ);
 
     private static final String BUNDLED = "/knowledge/";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: one JSON value per file, nothing after it, and no key twice in one object. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
     private static final Set<String> STATION_KINDS = Set.of("home", "station", "point");
 
     private KnowledgeLoader() {
@@ -171,7 +180,10 @@ public final class KnowledgeLoader {
         try {
             root = JSON.readTree(bytes);
         } catch (JsonProcessingException e) {
-            throw new KnowledgeException(file + ": not valid JSON: " + e.getOriginalMessage()
+            String problem = e instanceof MismatchedInputException && e.getOriginalMessage().startsWith("Trailing token")
+                    ? "more content after the end of the array (a file holds exactly one JSON array)"
+                    : e.getOriginalMessage();
+            throw new KnowledgeException(file + ": not valid JSON: " + problem
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
                     + " column " + e.getLocation().getColumnNr()), e);
         } catch (IOException e) {
@@ -209,14 +221,22 @@ public final class KnowledgeLoader {
                 }
                 return null;
             }
-            if (!v.isTextual() && !v.isNumber()) {
-                throw error(field, "must be a string");
+            if (!v.isTextual()) {
+                throw error(field, "must be a string (in double quotes), was " + describe(v));
             }
             String s = v.asText().trim();
             if (required && s.isEmpty()) {
                 throw error(field, "must not be empty");
             }
             return s.isEmpty() ? null : s;
+        }
+
+        private static String describe(JsonNode v) {
+            return switch (v.getNodeType()) {
+                case ARRAY -> "an array";
+                case OBJECT -> "an object";
+                default -> v.getNodeType().name().toLowerCase(Locale.ROOT) + " " + v;
+            };
         }
 
         double number(String field, double min, double max) {

@@ -106,6 +106,49 @@ class KnowledgeLoaderTest {
     }
 
     @Test
+    void contentAfterTheArrayIsRefused() throws IOException {
+        copyBundled(dir);
+        Path groups = dir.resolve("groups.json");
+        Files.writeString(groups, Files.readString(groups) + "]]] garbage\n");
+        KnowledgeException e = assertThrows(KnowledgeException.class, () -> KnowledgeLoader.load(dir));
+        assertTrue(e.getMessage().startsWith("groups.json: not valid JSON: "), e.getMessage());
+        long lines = Files.readAllLines(groups).size();
+        assertTrue(e.getMessage().endsWith(" at line " + lines + " column 1"), e.getMessage());
+
+        copyBundled(dir);
+        Path faq = dir.resolve("faq.json");
+        Files.writeString(faq, Files.readString(faq) + "[{\"id\": \"faq-99\", \"questions\": [\"问\"], \"answer\": \"答\"}]\n");
+        e = assertThrows(KnowledgeException.class, () -> KnowledgeLoader.load(dir));
+        assertTrue(e.getMessage().startsWith(
+                "faq.json: not valid JSON: more content after the end of the array (a file holds exactly one JSON array)"
+                        + " at line "), e.getMessage());
+    }
+
+    @Test
+    void keyTwiceInOneObjectIsRefused() throws IOException {
+        copyBundled(dir);
+        Path groups = dir.resolve("groups.json");
+        Files.writeString(groups, Files.readString(groups)
+                .replaceFirst("\"kind\": \"professional\"", "\"kind\": \"professional\", \"kind\": \"area\""));
+        KnowledgeException e = assertThrows(KnowledgeException.class, () -> KnowledgeLoader.load(dir));
+        assertTrue(e.getMessage().startsWith("groups.json: not valid JSON"), e.getMessage());
+        assertTrue(e.getMessage().contains("'kind'"), e.getMessage());
+        assertTrue(e.getMessage().contains(" at line 5 column "), e.getMessage());
+    }
+
+    @Test
+    void numberWhereAStringBelongsIsRefused() throws IOException {
+        KnowledgeException name = broken("deputies.json", a -> byId(a, "dep-004").put("name", 5));
+        assertNames(name, "deputies.json", "dep-004", "name");
+        assertTrue(name.getMessage().endsWith("must be a string (in double quotes), was number 5"), name.getMessage());
+        // a bind code written as a number would lose its leading zeros
+        assertNames(broken("deputies.json", a -> byId(a, "dep-002").put("bindCode", 12345)), "deputies.json",
+                "dep-002", "bindCode");
+        assertNames(broken("stations.json", a -> byId(a, "st-03").put("address", true)), "stations.json", "st-03",
+                "address");
+    }
+
+    @Test
     void missingFile() throws IOException {
         copyBundled(dir);
         Files.delete(dir.resolve("stations.json"));

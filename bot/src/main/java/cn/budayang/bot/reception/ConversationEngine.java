@@ -1016,7 +1016,7 @@ public final class ConversationEngine {
         ch.put(ch.conversation(from).withStation(s.id(), s.groupId()));
         List<String> names = new ArrayList<>();
         for (Deputy d : ch.state.knowledge().deputiesAtStation(s.id())) {
-            names.add(d.name() + "（" + d.level() + "人大代表）");
+            names.add(Texts.stationDeputy(d));
         }
         return Texts.station(s, names, km);
     }

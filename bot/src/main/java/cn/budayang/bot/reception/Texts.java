@@ -445,8 +445,12 @@ final class Texts {
         if (km != null) {
             b.append(String.format("（离您约 %.1f 公里）", km));
         }
-        b.append("。\n地址：").append(s.address()).append('\n');
-        if (s.hours() != null && !s.hours().isBlank()) {
+        b.append("。\n");
+        // address and hours are optional in stations.json: a line without one is left out
+        if (given(s.address())) {
+            b.append("地址：").append(s.address()).append('\n');
+        }
+        if (given(s.hours())) {
             b.append("开放时间：").append(s.hours()).append('\n');
         }
         if (!deputies.isEmpty()) {
@@ -454,6 +458,15 @@ final class Texts {
         }
         b.append("现在就可以直接发送文字留言，留言会优先转给本站点和本片区对口的代表。");
         return b.toString();
+    }
+
+    /** A station's deputy as the station reply lists them: 范若勇（区人大代表）, or 范若勇（人大代表） without a level. */
+    static String stationDeputy(Deputy d) {
+        return d.name() + "（" + (given(d.level()) ? d.level() : "") + "人大代表）";
+    }
+
+    private static boolean given(String optional) {
+        return optional != null && !optional.isBlank();
     }
 
     static String progress(Ticket t, String groupName) {

@@ -4,17 +4,25 @@ import cn.budayang.bot.outbox.TextLimit;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.TicketStatus;
 import cn.budayang.knowledge.Knowledge;
+import cn.budayang.knowledge.KnowledgeLoader;
 import cn.budayang.knowledge.RouteDecision;
 import cn.budayang.knowledge.Router;
 import cn.budayang.wechat.WeChatMessage;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -175,6 +183,41 @@ class ConversationEngineTest {
                 30.4381, 114.8682, 15, "临皋"));
         assertTrue(d.reply().contains("临皋街道人大代表之家"), d.reply());
         assertEquals("st-04", state.conversation(CITIZEN).stationId());
+    }
+
+    /** address and hours of a station and a deputy's level are optional: a reply leaves them out, never "null". */
+    @Test
+    void stationReplyLeavesOutWhatTheKnowledgeDoesNotGive(@TempDir Path dir) throws IOException {
+        WeChatMessage.Location nearLingao = new WeChatMessage.Location("gh", CITIZEN, now.getEpochSecond(), 7,
+                30.4381, 114.8682, 15, "临皋");
+        String full = event(nearLingao).reply();
+        assertTrue(full.contains("\n地址：") && full.contains("\n开放时间："), full);
+        assertTrue(full.contains("驻站代表：朱卫萍（全国人大代表）、柯晓琳（省人大代表）"), full);
+
+        ObjectMapper json = new ObjectMapper();
+        for (String file : KnowledgeLoader.FILES) {
+            JsonNode array;
+            try (InputStream in = KnowledgeLoader.class.getResourceAsStream("/knowledge/" + file)) {
+                array = json.readTree(in);
+            }
+            for (JsonNode entry : array) {
+                String id = entry.get("id").asText();
+                if (id.equals("st-04")) {
+                    ((ObjectNode) entry).remove(List.of("address", "hours"));
+                } else if (id.equals("dep-003")) {
+                    ((ObjectNode) entry).remove("level");
+                }
+            }
+            json.writeValue(dir.resolve(file).toFile(), array);
+        }
+        try (Knowledge sparse = Knowledge.fromDirectory(dir)) {
+            state = new MapState(sparse.current().router());
+            String r = event(nearLingao).reply();
+            assertTrue(r.startsWith("您已联系“临皋街道人大代表之家”"), r);
+            assertFalse(r.contains("null"), r);
+            assertFalse(r.contains("地址") || r.contains("开放时间"), r);
+            assertTrue(r.contains("驻站代表：朱卫萍（人大代表）、柯晓琳（省人大代表）"), r);
+        }
     }
 
     @Test

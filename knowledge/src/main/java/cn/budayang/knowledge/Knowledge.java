@@ -69,7 +69,15 @@ public final class Knowledge implements AutoCloseable {
     public static Knowledge fromDirectory(Path directory) {
         Objects.requireNonNull(directory, "directory");
         long print = fingerprint(directory);
-        return new Knowledge(directory, Snapshot.of(KnowledgeLoader.load(directory)), print);
+        KnowledgeBase base = KnowledgeLoader.load(directory);
+        logGaps(directory, base);
+        return new Knowledge(directory, Snapshot.of(base), print);
+    }
+
+    private static void logGaps(Path directory, KnowledgeBase base) {
+        for (String gap : KnowledgeLoader.gaps(base)) {
+            LOG.warn("event=knowledge_gap dir={} problem=\"{}\"", directory, gap);
+        }
     }
 
     /** The snapshot in service now. */
@@ -116,6 +124,7 @@ public final class Knowledge implements AutoCloseable {
             failedFingerprint = 0;
             current.set(next);
             LOG.info("knowledge reloaded from {}: {}", directory, next.base());
+            logGaps(directory, next.base());
             for (Consumer<Snapshot> l : listeners) {
                 l.accept(next);
             }

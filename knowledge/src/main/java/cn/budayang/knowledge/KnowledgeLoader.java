@@ -90,6 +90,10 @@ public final class KnowledgeLoader {
             groups.add(new Group(item.id, item.text("name", true), groupKind, item.texts("keywords", true),
                     item.text("description", false)));
         }
+        if (groups.stream().noneMatch(Group::professional)) {
+            throw new KnowledgeException(GROUPS + ": no group of kind \"professional\": questions could not be routed to "
+                    + "anyone; add the professional groups (监察司法, 财政经济 …)");
+        }
         List<Station> stations = new ArrayList<>();
         for (Item item : items(STATIONS, source.read(STATIONS))) {
             String kind = item.text("kind", true);
@@ -106,6 +110,9 @@ public final class KnowledgeLoader {
                     item.texts("groupIds", true), item.text("stationId", false), item.text("openId", false),
                     item.text("bindCode", true)));
         }
+        if (deputies.isEmpty()) {
+            throw new KnowledgeException(DEPUTIES + ": no deputies: no question could reach anyone; add the deputies");
+        }
         List<Faq> faqs = new ArrayList<>();
         for (Item item : items(FAQ, source.read(FAQ))) {
             List<String> questions = item.texts("questions", true);
@@ -115,6 +122,26 @@ public final class KnowledgeLoader {
             faqs.add(new Faq(item.id, questions, item.text("answer", true), item.texts("tags", false)));
         }
         return KnowledgeBase.of(groups, stations, deputies, faqs);
+    }
+
+    /**
+     * What the knowledge lacks without being unusable, one sentence each naming the file (and the id): a professional
+     * group no deputy belongs to, and an empty FAQ list (a city may have no FAQ yet).
+     */
+    static List<String> gaps(KnowledgeBase kb) {
+        List<String> gaps = new ArrayList<>();
+        for (Group g : kb.professionalGroups()) {
+            if (kb.deputiesOf(g.id()).isEmpty()) {
+                gaps.add(DEPUTIES + ": no deputy belongs to professional group " + g.id() + " (" + g.name() + "): "
+                        + "questions routed to it reach only a station's own deputies, if any, and are escalated at "
+                        + "their deadline; add \"" + g.id() + "\" to the groupIds of its deputies");
+            }
+        }
+        if (kb.faqs().isEmpty()) {
+            gaps.add(FAQ + ": no FAQ: every question becomes a ticket for the deputies; add the questions people "
+                    + "often ask when there are some");
+        }
+        return gaps;
     }
 
     /** Checks ids and every cross-reference; throws {@link KnowledgeException} naming file, id and field. */

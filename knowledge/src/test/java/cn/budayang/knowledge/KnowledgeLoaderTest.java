@@ -226,6 +226,18 @@ class KnowledgeLoaderTest {
     }
 
     @Test
+    void knowledgeWithoutProfessionalGroupIsRefused() throws IOException {
+        KnowledgeException e = broken("groups.json", a -> a.forEach(g -> ((ObjectNode) g).put("kind", "area")));
+        assertTrue(e.getMessage().startsWith("groups.json: no group of kind \"professional\""), e.getMessage());
+    }
+
+    @Test
+    void knowledgeWithoutDeputiesIsRefused() throws IOException {
+        KnowledgeException e = broken("deputies.json", ArrayNode::removeAll);
+        assertTrue(e.getMessage().startsWith("deputies.json: no deputies"), e.getMessage());
+    }
+
+    @Test
     void openIdMayBeNull() throws IOException {
         copyBundled(dir);
         edit(dir, "deputies.json", a -> {

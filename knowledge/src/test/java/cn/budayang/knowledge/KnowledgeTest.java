@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,6 +68,36 @@ class KnowledgeTest {
                     a -> ((ObjectNode) a.get(0)).put("stationId", "st-01"));
             assertTrue(k.reloadIfChanged(), "fixing the file reloads");
             assertEquals(2, seen.size());
+        }
+    }
+
+    @Test
+    void aProfessionalGroupWithoutDeputiesAndAnEmptyFaqAreServedWithAWarningAtStartAndOnReload() throws IOException {
+        KnowledgeLoaderTest.copyBundled(dir);
+        KnowledgeLoaderTest.edit(dir, "deputies.json", a -> a.forEach(d -> {
+            ArrayNode groups = (ArrayNode) d.get("groupIds");
+            for (int i = groups.size() - 1; i >= 0; i--) {
+                if (groups.get(i).asText().equals("pro-rural")) {
+                    groups.remove(i);
+                }
+            }
+        }));
+        try (LogCapture log = new LogCapture(Knowledge.class); Knowledge k = Knowledge.fromDirectory(dir)) {
+            assertTrue(k.current().base().deputiesOf("pro-rural").isEmpty());
+            List<String> warned = log.at(Level.WARN);
+            assertEquals(1, warned.size(), warned.toString());
+            assertTrue(warned.get(0).contains("deputies.json: no deputy belongs to professional group pro-rural "
+                    + "(农业农村代表小组)"), warned.get(0));
+
+            // an empty faq.json is served (a city may have no FAQ yet), with a warning; the gap still open is repeated
+            log.clear();
+            Files.writeString(dir.resolve("faq.json"), "[]");
+            assertTrue(k.reloadIfChanged());
+            assertTrue(k.current().base().faqs().isEmpty());
+            warned = log.at(Level.WARN);
+            assertEquals(2, warned.size(), warned.toString());
+            assertTrue(warned.get(0).contains("pro-rural"), warned.get(0));
+            assertTrue(warned.get(1).contains("faq.json: no FAQ"), warned.get(1));
         }
     }
 

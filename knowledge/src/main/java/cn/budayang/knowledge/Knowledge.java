@@ -1,18 +1,20 @@
 package cn.budayang.knowledge;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,9 +24,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Built from the bundled sample city ({@link #bundled()}) or from a directory ({@link #fromDirectory(Path)}, which
  * throws {@link KnowledgeException} when the files are broken, so start-up stops). Nothing runs in the background
- * until {@link #startWatching(Duration)}: it starts one daemon thread that polls the four files' contents; a change
- * that loads is swapped in atomically, a broken edit keeps the old snapshot serving and logs one warning naming file,
- * id and field. {@link #close()} stops the thread. Thread-safe.
+ * until {@link #startWatching(Duration)}: it starts one daemon thread that reads the four files at every poll and
+ * parses the bytes it read when they differ from those in service; a change that loads is swapped in atomically,
+ * files that do not load keep the old snapshot serving, are tried again at the next poll and are logged once (naming
+ * file, id and field). {@link #close()} stops the thread. Thread-safe.
  */
 public final class Knowledge implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Knowledge.class);
@@ -45,20 +48,22 @@ public final class Knowledge implements AutoCloseable {
     private final AtomicReference<Snapshot> current;
     private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
-    private long fingerprint;
-    private long failedFingerprint;
+    /** Digest of the files the current snapshot was parsed from; null for the bundled sample. */
+    private byte[] served;
+    /** The last refusal logged (digest of the files read, if any, and the problem), so that it is logged once. */
+    private String refusal;
     private Thread watcher;
     private volatile boolean closed;
 
-    private Knowledge(Path directory, Snapshot first, long fingerprint) {
+    private Knowledge(Path directory, Snapshot first, byte[] served) {
         this.directory = directory;
         this.current = new AtomicReference<>(first);
-        this.fingerprint = fingerprint;
+        this.served = served;
     }
 
     /** The sample city bundled in this jar; never reloads. */
     public static Knowledge bundled() {
-        return new Knowledge(null, Snapshot.of(KnowledgeLoader.loadBundled()), 0);
+        return new Knowledge(null, Snapshot.of(KnowledgeLoader.loadBundled()), null);
     }
 
     /**
@@ -68,10 +73,10 @@ public final class Knowledge implements AutoCloseable {
      */
     public static Knowledge fromDirectory(Path directory) {
         Objects.requireNonNull(directory, "directory");
-        long print = fingerprint(directory);
-        KnowledgeBase base = KnowledgeLoader.load(directory);
+        Map<String, byte[]> files = KnowledgeLoader.read(directory);
+        KnowledgeBase base = KnowledgeLoader.parse(files);
         logGaps(directory, base);
-        return new Knowledge(directory, Snapshot.of(base), print);
+        return new Knowledge(directory, Snapshot.of(base), digest(files));
     }
 
     private static void logGaps(Path directory, KnowledgeBase base) {
@@ -96,40 +101,55 @@ public final class Knowledge implements AutoCloseable {
     }
 
     /**
-     * Checks the directory once and swaps in a new snapshot when the files changed and load. Returns true when a new
-     * snapshot was swapped in; a broken edit returns false, keeps the current snapshot and logs why (once per edit).
+     * Reads the four files once and, when their bytes differ from those in service, parses those same bytes and swaps
+     * in the new snapshot. Returns true when it did. Files that do not load (a broken edit, a file caught half
+     * written, a file that cannot be read) return false and keep the current snapshot; they are read and tried again
+     * at every call, and each refusal is logged once (again when the files or the problem change).
      */
     public boolean reloadIfChanged() {
         if (directory == null) {
             return false;
         }
         synchronized (lock) {
-            long print = fingerprint(directory);
-            if (print == fingerprint || print == failedFingerprint) {
+            Map<String, byte[]> files;
+            try {
+                files = KnowledgeLoader.read(directory);
+            } catch (KnowledgeException e) {
+                return refused(null, e.getMessage());
+            }
+            byte[] digest = digest(files);
+            if (Arrays.equals(digest, served)) {
                 return false;
             }
             Snapshot next;
             try {
-                next = Snapshot.of(KnowledgeLoader.load(directory));
+                next = Snapshot.of(KnowledgeLoader.parse(files));
             } catch (KnowledgeException e) {
-                failedFingerprint = print;
-                LOG.warn("knowledge reload rejected, still serving the previous snapshot: {}", e.getMessage());
-                return false;
+                return refused(digest, e.getMessage());
             } catch (RuntimeException e) {
-                failedFingerprint = print;
-                LOG.warn("knowledge reload failed, still serving the previous snapshot: {}", e.toString());
-                return false;
+                return refused(digest, "unexpected failure: " + e);
             }
-            fingerprint = print;
-            failedFingerprint = 0;
+            served = digest;
+            refusal = null;
             current.set(next);
-            LOG.info("knowledge reloaded from {}: {}", directory, next.base());
+            LOG.info("event=knowledge_reloaded dir={} knowledge=\"{}\"", directory, next.base());
             logGaps(directory, next.base());
             for (Consumer<Snapshot> l : listeners) {
                 l.accept(next);
             }
             return true;
         }
+    }
+
+    /** Logs a refusal unless it is the one logged last; returns false. */
+    private boolean refused(byte[] digest, String problem) {
+        String key = (digest == null ? "-" : HexFormat.of().formatHex(digest)) + " " + problem;
+        if (!key.equals(refusal)) {
+            refusal = key;
+            LOG.warn("event=knowledge_reload_rejected dir={} problem=\"{}\" action=\"the previous knowledge keeps "
+                    + "serving; correct the file and save it again (it is read again every poll)\"", directory, problem);
+        }
+        return false;
     }
 
     /** How often {@link #startWatching()} checks the directory. */
@@ -196,21 +216,19 @@ public final class Knowledge implements AutoCloseable {
         }
     }
 
-    /** A checksum over the contents of the four files (a missing file counts as its own state). */
-    private static long fingerprint(Path dir) {
-        CRC32 crc = new CRC32();
-        List<String> missing = new ArrayList<>();
-        for (String file : KnowledgeLoader.FILES) {
-            try {
-                crc.update(Files.readAllBytes(dir.resolve(file)));
-            } catch (NoSuchFileException e) {
-                missing.add(file);
-            } catch (IOException e) {
-                missing.add(file + ":" + e.getClass().getSimpleName());
-            }
-            crc.update(0);
+    /** SHA-256 over the four files' names and bytes. */
+    private static byte[] digest(Map<String, byte[]> files) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
         }
-        crc.update(String.join(",", missing).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return crc.getValue() | (1L << 40);
+        files.forEach((name, bytes) -> {
+            sha.update(name.getBytes(StandardCharsets.UTF_8));
+            sha.update(ByteBuffer.allocate(Long.BYTES).putLong(bytes.length).flip());
+            sha.update(bytes);
+        });
+        return sha.digest();
     }
 }

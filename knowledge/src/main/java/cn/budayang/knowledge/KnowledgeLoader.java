@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,20 +49,36 @@ public final class KnowledgeLoader {
 
     /** Loads and validates the knowledge directory. */
     public static KnowledgeBase load(Path dir) {
-        return parse(file -> {
+        return parse(read(dir));
+    }
+
+    /**
+     * Reads the four files of a directory, each once, in {@link #FILES} order.
+     *
+     * @throws KnowledgeException naming the file that is missing or cannot be read
+     */
+    static Map<String, byte[]> read(Path dir) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String file : FILES) {
             try {
-                return Files.readAllBytes(dir.resolve(file));
+                files.put(file, Files.readAllBytes(dir.resolve(file)));
             } catch (NoSuchFileException e) {
                 throw new KnowledgeException(file + ": missing in " + dir.toAbsolutePath());
             } catch (IOException e) {
                 throw new KnowledgeException(file + ": cannot read: " + e.getMessage(), e);
             }
-        });
+        }
+        return files;
+    }
+
+    /** Parses and validates the files {@link #read} returned. */
+    static KnowledgeBase parse(Map<String, byte[]> files) {
+        return build(files::get);
     }
 
     /** Loads the sample city bundled in this jar (the product's default knowledge). */
     public static KnowledgeBase loadBundled() {
-        return parse(file -> {
+        return build(file -> {
             try (InputStream in = KnowledgeLoader.class.getResourceAsStream(BUNDLED + file)) {
                 if (in == null) {
                     throw new KnowledgeException(file + ": missing from the bundled sample");
@@ -77,7 +94,7 @@ public final class KnowledgeLoader {
         byte[] read(String file);
     }
 
-    private static KnowledgeBase parse(Source source) {
+    private static KnowledgeBase build(Source source) {
         List<Group> groups = new ArrayList<>();
         for (Item item : items(GROUPS, source.read(GROUPS))) {
             String kind = item.text("kind", true);

@@ -6,16 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,7 +71,7 @@ class KnowledgeTest {
                     a -> ((ObjectNode) a.get(0)).put("stationId", "st-404"));
             assertFalse(k.reloadIfChanged(), "a broken edit is rejected");
             assertSame(second, k.current(), "the previous snapshot keeps serving");
-            assertFalse(k.reloadIfChanged(), "the same broken edit is not retried");
+            assertFalse(k.reloadIfChanged(), "the same broken edit is refused again");
 
             KnowledgeLoaderTest.edit(dir, "deputies.json",
                     a -> ((ObjectNode) a.get(0)).put("stationId", "st-01"));
@@ -98,6 +107,141 @@ class KnowledgeTest {
             assertEquals(2, warned.size(), warned.toString());
             assertTrue(warned.get(0).contains("pro-rural"), warned.get(0));
             assertTrue(warned.get(1).contains("faq.json: no FAQ"), warned.get(1));
+        }
+    }
+
+    /*
+     * A file caught half written, as by a tool that truncates it and then writes. faq.json is a named pipe in these
+     * tests, so that each time it is opened it gives the next content of a script, as a file rewritten between two
+     * reads would.
+     */
+
+    /** Each poll parses the very bytes it compared with those in service. */
+    @Test
+    void aFileCompleteWhenComparedButHalfWrittenWhenParsedIsLoadedOnceComplete() throws Exception {
+        KnowledgeLoaderTest.copyBundled(dir);
+        Path faq = dir.resolve("faq.json");
+        byte[] complete = withFirstAnswer(faq, "新的答复");
+        try (Knowledge k = Knowledge.fromDirectory(dir); ScriptedFile file = ScriptedFile.replace(faq)) {
+            // complete, then half written (the tool writing it once more), then complete for good: the complete file
+            // was marked failed and never loaded
+            file.play(complete, half(complete), complete);
+            for (int poll = 0; poll < 3 && !firstAnswer(k).equals("新的答复"); poll++) {
+                k.reloadIfChanged();
+            }
+            assertEquals("新的答复", firstAnswer(k));
+        }
+    }
+
+    /** Files that did not load are read and tried again at the next poll; the refusal is logged once. */
+    @Test
+    void aFileCaughtHalfWrittenIsRefusedOnceAndLoadedAtTheNextPoll() throws Exception {
+        KnowledgeLoaderTest.copyBundled(dir);
+        Path faq = dir.resolve("faq.json");
+        byte[] complete = withFirstAnswer(faq, "新的答复");
+        try (LogCapture log = new LogCapture(Knowledge.class); Knowledge k = Knowledge.fromDirectory(dir);
+             ScriptedFile file = ScriptedFile.replace(faq)) {
+            file.play(half(complete), half(complete), complete);
+            assertFalse(k.reloadIfChanged());
+            assertFalse(k.reloadIfChanged(), "still half written");
+            List<String> warned = log.at(Level.WARN);
+            assertEquals(1, warned.size(), "logged once: " + warned);
+            assertTrue(warned.get(0).contains("problem=\"faq.json: not valid JSON"), warned.get(0));
+            assertTrue(k.reloadIfChanged(), "the complete file is loaded at the next poll");
+            assertEquals("新的答复", firstAnswer(k));
+            assertFalse(k.reloadIfChanged(), "unchanged since");
+        }
+    }
+
+    private static byte[] withFirstAnswer(Path faq, String answer) throws IOException {
+        ArrayNode array = (ArrayNode) new ObjectMapper().readTree(faq.toFile());
+        ((ObjectNode) array.get(0)).put("answer", answer);
+        return new ObjectMapper().writeValueAsBytes(array);
+    }
+
+    private static byte[] half(byte[] bytes) {
+        return Arrays.copyOf(bytes, bytes.length / 2);
+    }
+
+    private static String firstAnswer(Knowledge k) {
+        return k.current().base().faqs().get(0).answer();
+    }
+
+    /**
+     * A named pipe in place of a file: every open for reading gets the next content of the script, the last one
+     * again once the script is played. Linux only: it waits for the reader to close the pipe before it opens it
+     * again (watching /proc/self/fd: reader and writer share this JVM), lest two contents run into one read.
+     */
+    private static final class ScriptedFile implements AutoCloseable {
+        private final Path path;
+        private final Deque<byte[]> script = new ConcurrentLinkedDeque<>();
+        private final AtomicBoolean closing = new AtomicBoolean();
+        private final Thread writer;
+
+        private ScriptedFile(Path path) {
+            this.path = path;
+            this.writer = new Thread(this::write, "scripted-file");
+            writer.setDaemon(true);
+        }
+
+        static ScriptedFile replace(Path file) throws IOException, InterruptedException {
+            assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs Linux's /proc");
+            Files.delete(file);
+            Process mkfifo = new ProcessBuilder("mkfifo", file.toString()).inheritIO().start();
+            assertEquals(0, mkfifo.waitFor(), "mkfifo");
+            ScriptedFile f = new ScriptedFile(file.toRealPath());
+            f.writer.start();
+            return f;
+        }
+
+        /** The contents the next opens get; only between reads, when no read is under way. */
+        void play(byte[]... contents) {
+            script.clear();
+            script.addAll(List.of(contents));
+        }
+
+        private void write() {
+            try {
+                while (true) {
+                    // opening the pipe for writing waits for a reader; the content is chosen once one came
+                    try (OutputStream out = Files.newOutputStream(path)) {
+                        if (closing.get()) {
+                            return;
+                        }
+                        out.write(script.size() > 1 ? script.poll() : script.getFirst());
+                        // the reader's open may return after ours; it cannot finish before we close
+                        while (openCount() < 2) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                    while (openCount() > 0) {
+                        Thread.onSpinWait();
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** How many descriptors of this JVM have the pipe open. */
+        private long openCount() throws IOException {
+            try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                return fds.filter(fd -> {
+                    try {
+                        return Files.readSymbolicLink(fd).equals(path);
+                    } catch (IOException e) {
+                        return false; // closed while listed
+                    }
+                }).count();
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            closing.set(true);
+            Files.readAllBytes(path); // the reader the writer waits for; it then stops
+            writer.join(5000);
+            assertFalse(writer.isAlive());
         }
     }
 

@@ -104,7 +104,8 @@ public final class Knowledge implements AutoCloseable {
      * Reads the four files once and, when their bytes differ from those in service, parses those same bytes and swaps
      * in the new snapshot. Returns true when it did. Files that do not load (a broken edit, a file caught half
      * written, a file that cannot be read) return false and keep the current snapshot; they are read and tried again
-     * at every call, and each refusal is logged once (again when the files or the problem change).
+     * at every call, and each refusal is logged once (again when the files or the problem change, or when they come
+     * back after the files were restored to those in service, which is logged too).
      */
     public boolean reloadIfChanged() {
         if (directory == null) {
@@ -119,6 +120,11 @@ public final class Knowledge implements AutoCloseable {
             }
             byte[] digest = digest(files);
             if (Arrays.equals(digest, served)) {
+                if (refusal != null) {
+                    refusal = null; // the same broken edit made again is logged again
+                    LOG.info("event=knowledge_files_restored dir={} action=\"none: the files are back to the "
+                            + "knowledge in service\"", directory);
+                }
                 return false;
             }
             Snapshot next;

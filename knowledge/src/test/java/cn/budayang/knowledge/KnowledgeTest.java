@@ -17,6 +17,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -243,6 +244,48 @@ class KnowledgeTest {
             writer.join(5000);
             assertFalse(writer.isAlive());
         }
+    }
+
+    /** The watcher logs a broken edit, the files restored, and the same broken edit made again. */
+    @Test
+    void theSameBrokenEditMadeAgainAfterARestoreIsLoggedAgain() throws Exception {
+        KnowledgeLoaderTest.copyBundled(dir);
+        Path deputies = dir.resolve("deputies.json");
+        byte[] served = Files.readAllBytes(deputies);
+        ArrayNode edited = (ArrayNode) new ObjectMapper().readTree(served);
+        ((ObjectNode) edited.get(0)).put("stationId", "st-404");
+        byte[] broken = new ObjectMapper().writeValueAsBytes(edited);
+        try (LogCapture log = new LogCapture(Knowledge.class); Knowledge k = Knowledge.fromDirectory(dir)) {
+            Knowledge.Snapshot first = k.current();
+            k.startWatching(Duration.ofMillis(10));
+            // each file replaced whole, so that the watcher never sees one half written
+            replace(deputies, broken);
+            awaitLogged(log, Level.WARN, 1);
+
+            replace(deputies, served);
+            awaitLogged(log, Level.INFO, 1);
+            assertTrue(log.at(Level.INFO).get(0).startsWith("event=knowledge_files_restored"), log.at(Level.INFO).get(0));
+
+            replace(deputies, broken);
+            awaitLogged(log, Level.WARN, 2);
+            List<String> warned = log.at(Level.WARN);
+            assertEquals(warned.get(0), warned.get(1));
+            assertTrue(warned.get(1).contains("deputies.json: id=dep-001 field=stationId"), warned.get(1));
+            assertSame(first, k.current(), "the knowledge in service never changed");
+        }
+    }
+
+    private static void replace(Path file, byte[] bytes) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".next");
+        Files.write(next, bytes);
+        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void awaitLogged(LogCapture log, Level level, int count) throws InterruptedException {
+        for (int i = 0; i < 500 && log.at(level).size() < count; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(count, log.at(level).size(), () -> level + ": " + log.at(level));
     }
 
     @Test

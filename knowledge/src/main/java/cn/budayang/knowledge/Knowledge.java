@@ -187,7 +187,13 @@ public final class Knowledge implements AutoCloseable {
         }
     }
 
+    /**
+     * Polls until closed. Whatever a poll throws (a listener's failure, an allocation too large for the heap) is
+     * logged, once while it repeats, and the next poll goes on; only a virtual machine error it cannot survive
+     * ({@link InternalError}, {@link UnknownError}) stops the thread, logged as such.
+     */
     private void watch(long millis) {
+        String lastFailure = null;
         while (!closed) {
             try {
                 Thread.sleep(millis);
@@ -197,10 +203,27 @@ public final class Knowledge implements AutoCloseable {
             }
             try {
                 reloadIfChanged();
-            } catch (RuntimeException e) {
-                LOG.warn("knowledge watcher: {}", e.toString());
+                lastFailure = null;
+            } catch (VirtualMachineError e) {
+                if (!(e instanceof OutOfMemoryError || e instanceof StackOverflowError)) {
+                    LOG.error("event=knowledge_watcher_stopped dir={} error=\"{}\" action=\"the knowledge in service "
+                            + "stays; edits are no longer picked up: restart the server\"", directory, e.toString(), e);
+                    throw e;
+                }
+                lastFailure = logFailure(lastFailure, e);
+            } catch (Throwable e) {
+                lastFailure = logFailure(lastFailure, e);
             }
         }
+    }
+
+    private String logFailure(String last, Throwable e) {
+        String failure = e.toString();
+        if (!failure.equals(last)) {
+            LOG.error("event=knowledge_poll_failed dir={} error=\"{}\" action=\"the knowledge in service stays; "
+                    + "the files are read again at the next poll\"", directory, failure, e);
+        }
+        return failure;
     }
 
     /** Stops the watcher thread, if any. The current snapshot stays usable. */

@@ -35,6 +35,9 @@ public final class KnowledgeLoader {
     public static final String FAQ = "faq.json";
     /** The four files, in load order. */
     public static final List<String> FILES = List.of(GROUPS, STATIONS, DEPUTIES, FAQ);
+    private static final int MIB = 1 << 20;
+    /** The largest knowledge file read (each is read whole into memory); a larger one is refused unread. */
+    static final int MAX_FILE_BYTES = 64 * MIB;
 
     private static final String BUNDLED = "/knowledge/";
     /** Strict: one JSON value per file, nothing after it, and no key twice in one object. */
@@ -55,13 +58,25 @@ public final class KnowledgeLoader {
     /**
      * Reads the four files of a directory, each once, in {@link #FILES} order.
      *
-     * @throws KnowledgeException naming the file that is missing or cannot be read
+     * @throws KnowledgeException naming the file that is missing, cannot be read or is over {@link #MAX_FILE_BYTES}
      */
     static Map<String, byte[]> read(Path dir) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (String file : FILES) {
+            Path path = dir.resolve(file);
             try {
-                files.put(file, Files.readAllBytes(dir.resolve(file)));
+                long size = Files.size(path);
+                if (size > MAX_FILE_BYTES) {
+                    throw tooLarge(file, String.format(Locale.ROOT, "%.1f MiB (%d bytes)", size / (double) MIB, size));
+                }
+                byte[] bytes;
+                try (InputStream in = Files.newInputStream(path)) {
+                    bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+                }
+                if (bytes.length > MAX_FILE_BYTES) {
+                    throw tooLarge(file, "grew while read and");
+                }
+                files.put(file, bytes);
             } catch (NoSuchFileException e) {
                 throw new KnowledgeException(file + ": missing in " + dir.toAbsolutePath());
             } catch (IOException e) {
@@ -69,6 +84,12 @@ public final class KnowledgeLoader {
             }
         }
         return files;
+    }
+
+    private static KnowledgeException tooLarge(String file, String size) {
+        return new KnowledgeException(file + ": " + size + " is over the " + MAX_FILE_BYTES / MIB + " MiB a knowledge "
+                + "file may hold (the sample city's are under 40 KB): this is not the file you meant; put the right "
+                + "one back");
     }
 
     /** Parses and validates the files {@link #read} returned. */

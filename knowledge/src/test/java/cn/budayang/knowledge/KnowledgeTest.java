@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -286,6 +287,93 @@ class KnowledgeTest {
             Thread.sleep(10);
         }
         assertEquals(count, log.at(level).size(), () -> level + ": " + log.at(level));
+    }
+
+    @Test
+    void aFileOverTheLimitStopsStartUpUnread() throws IOException {
+        KnowledgeLoaderTest.copyBundled(dir);
+        sparse(dir.resolve("faq.json"), (64L << 20) + 1);
+        KnowledgeException e = assertThrows(KnowledgeException.class, () -> Knowledge.fromDirectory(dir));
+        assertTrue(e.getMessage().startsWith("faq.json: 64.0 MiB (67108865 bytes) is over the 64 MiB a knowledge file "
+                + "may hold"), e.getMessage());
+    }
+
+    /** A 3 GiB file (Files.readAllBytes throws OutOfMemoryError on it) is refused unread, and the watcher goes on. */
+    @Test
+    void aHugeFileIsRefusedWhileServingAndTheWatcherGoesOn() throws Exception {
+        KnowledgeLoaderTest.copyBundled(dir);
+        Path faq = dir.resolve("faq.json");
+        byte[] edited = withFirstAnswer(faq, "新的答复");
+        try (LogCapture log = new LogCapture(Knowledge.class); Knowledge k = Knowledge.fromDirectory(dir)) {
+            k.startWatching(Duration.ofMillis(10));
+            sparse(faq, 3L << 30);
+            awaitLogged(log, Level.WARN, 1);
+            assertTrue(log.at(Level.WARN).get(0).contains("problem=\"faq.json: 3072.0 MiB (3221225472 bytes) is over "
+                    + "the 64 MiB"), log.at(Level.WARN).get(0));
+
+            replace(faq, edited);
+            for (int i = 0; i < 500 && !firstAnswer(k).equals("新的答复"); i++) {
+                Thread.sleep(10);
+            }
+            assertEquals("新的答复", firstAnswer(k), "the watcher is still polling");
+            assertEquals(List.of(), log.at(Level.ERROR));
+        }
+    }
+
+    /** A poll that throws an Error (here a listener's) is logged once, and the next edits are still picked up. */
+    @Test
+    void theWatcherGoesOnAfterAPollThrowsAnError() throws Exception {
+        KnowledgeLoaderTest.copyBundled(dir);
+        Path faq = dir.resolve("faq.json");
+        try (LogCapture log = new LogCapture(Knowledge.class); Knowledge k = Knowledge.fromDirectory(dir)) {
+            AtomicBoolean failing = new AtomicBoolean(true);
+            k.onReload(snapshot -> {
+                if (failing.getAndSet(false)) {
+                    throw new StackOverflowError("listener");
+                }
+            });
+            k.startWatching(Duration.ofMillis(10));
+            replace(faq, withFirstAnswer(faq, "答复一"));
+            awaitLogged(log, Level.ERROR, 1);
+            assertTrue(log.at(Level.ERROR).get(0).startsWith("event=knowledge_poll_failed"), log.at(Level.ERROR).get(0));
+
+            replace(faq, withFirstAnswer(faq, "答复二"));
+            for (int i = 0; i < 500 && !firstAnswer(k).equals("答复二"); i++) {
+                Thread.sleep(10);
+            }
+            assertEquals("答复二", firstAnswer(k), "the watcher is still polling");
+        }
+    }
+
+    /** A virtual machine error nothing survives stops the watcher, and says so. */
+    @Test
+    void theWatcherStopsOnAnInternalErrorAndSaysSo() throws Exception {
+        KnowledgeLoaderTest.copyBundled(dir);
+        Path faq = dir.resolve("faq.json");
+        try (LogCapture log = new LogCapture(Knowledge.class); Knowledge k = Knowledge.fromDirectory(dir)) {
+            k.onReload(snapshot -> {
+                throw new InternalError("a broken virtual machine");
+            });
+            k.startWatching(Duration.ofMillis(10));
+            Thread watcher = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("knowledge-watcher")).findFirst().orElseThrow();
+            watcher.setUncaughtExceptionHandler((t, e) -> { }); // expected: keep the test output quiet
+            replace(faq, withFirstAnswer(faq, "答复一"));
+            watcher.join(5000);
+            assertFalse(watcher.isAlive());
+            List<String> errors = log.at(Level.ERROR);
+            assertEquals(1, errors.size(), errors.toString());
+            assertTrue(errors.get(0).startsWith("event=knowledge_watcher_stopped"), errors.get(0));
+            assertTrue(errors.get(0).contains("restart the server"), errors.get(0));
+        }
+    }
+
+    private static void sparse(Path file, long size) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".next");
+        try (RandomAccessFile f = new RandomAccessFile(next.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test

@@ -25,8 +25,9 @@ import java.util.Set;
  * Reads the four files of a knowledge directory ({@code groups.json}, {@code stations.json}, {@code deputies.json},
  * {@code faq.json}, format in CONTRACT.md) into a validated {@link KnowledgeBase}.
  *
- * <p>Every problem throws {@link KnowledgeException} with a message of the form
- * {@code <file>: id=<id> field=<field>: <problem>}.
+ * <p>Every problem throws {@link KnowledgeException} with a message naming the file: of the form
+ * {@code <file>: id=<id> field=<field>: <problem>} for a problem of one entry, {@code <file>: <problem>} (with line
+ * and column when the JSON breaks) for a problem of the whole file.
  */
 public final class KnowledgeLoader {
     public static final String GROUPS = "groups.json";

@@ -312,10 +312,7 @@ class KnowledgeTest {
                     + "the 64 MiB"), log.at(Level.WARN).get(0));
 
             replace(faq, edited);
-            for (int i = 0; i < 500 && !firstAnswer(k).equals("新的答复"); i++) {
-                Thread.sleep(10);
-            }
-            assertEquals("新的答复", firstAnswer(k), "the watcher is still polling");
+            awaitFirstAnswer(k, "新的答复");
             assertEquals(List.of(), log.at(Level.ERROR));
         }
     }
@@ -338,10 +335,7 @@ class KnowledgeTest {
             assertTrue(log.at(Level.ERROR).get(0).startsWith("event=knowledge_poll_failed"), log.at(Level.ERROR).get(0));
 
             replace(faq, withFirstAnswer(faq, "答复二"));
-            for (int i = 0; i < 500 && !firstAnswer(k).equals("答复二"); i++) {
-                Thread.sleep(10);
-            }
-            assertEquals("答复二", firstAnswer(k), "the watcher is still polling");
+            awaitFirstAnswer(k, "答复二");
         }
     }
 
@@ -366,6 +360,13 @@ class KnowledgeTest {
             assertTrue(errors.get(0).startsWith("event=knowledge_watcher_stopped"), errors.get(0));
             assertTrue(errors.get(0).contains("restart the server"), errors.get(0));
         }
+    }
+
+    private static void awaitFirstAnswer(Knowledge k, String answer) throws InterruptedException {
+        for (int i = 0; i < 500 && !firstAnswer(k).equals(answer); i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(answer, firstAnswer(k), "the watcher is still polling");
     }
 
     private static void sparse(Path file, long size) throws IOException {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A golden test of the command line: {@code route} over a fixed set, {@code --help} on every command. */
@@ -95,5 +96,14 @@ class MainTest {
         Run bad = run(Map.of("BOT_PORT", "x"), "serve");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("BOT_PORT"), bad.err());
+    }
+
+    @Test
+    void aMistypedOptionIsNamedWithoutItsValue() {
+        Run r = run(Map.of(), "--app-secret=TOPSECRET123");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown option '--app-secret'"), r.err());
+        assertFalse(r.err().contains("TOPSECRET123"), "the value may be a secret: " + r.err());
+        assertFalse(r.out().contains("TOPSECRET123"), r.out());
     }
 }

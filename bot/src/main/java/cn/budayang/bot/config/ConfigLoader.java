@@ -112,7 +112,8 @@ public final class ConfigLoader {
             }
             String env = byFlag.get(name);
             if (env == null) {
-                throw new ConfigException("unknown option '" + a + "'; run with --help to list the options");
+                // only the name: the value may be a mistyped secret (--app-secret=...)
+                throw new ConfigException("unknown option '" + name + "'; run with --help to list the options");
             }
             if (value == null) {
                 if (i + 1 >= args.size()) {

@@ -26,7 +26,8 @@ import java.util.Set;
  *
  * <p>Every setting has one name, the environment variable's ({@code BOT_PORT}); the flag is the same name in lower
  * case with dashes and without the {@code BOT_} prefix ({@code --port}, {@code --data-dir}, {@code --wechat-token}),
- * and the file key is the variable's name. Unknown flags are refused.
+ * and the file key is the variable's name. Unknown flags are refused. An empty or blank value counts as unset
+ * wherever it comes from (a flag, the environment or the file): the next source, or the default, applies.
  */
 public final class ConfigLoader {
 
@@ -81,13 +82,14 @@ public final class ConfigLoader {
     public static BotConfig load(List<String> args, Map<String, String> env) {
         Map<String, String> flags = parseFlags(args);
         Map<String, String> file = new HashMap<>();
-        String configFile = flags.getOrDefault("BOT_CONFIG", env.get("BOT_CONFIG"));
-        if (configFile != null && !configFile.isBlank()) {
+        String configFile = flags.containsKey("BOT_CONFIG") ? flags.get("BOT_CONFIG")
+                : present(env.get("BOT_CONFIG")) ? env.get("BOT_CONFIG") : null;
+        if (configFile != null) {
             file = readFile(Path.of(configFile));
         }
         Map<String, String> merged = new HashMap<>(file);
         for (String key : SETTINGS.keySet()) {
-            if (env.containsKey(key) && !env.get(key).isBlank()) {
+            if (present(env.get(key))) {
                 merged.put(key, env.get(key));
             }
         }
@@ -121,9 +123,16 @@ public final class ConfigLoader {
                 }
                 value = args.get(++i);
             }
-            out.put(env, value);
+            if (present(value)) {
+                out.put(env, value);
+            }
         }
         return out;
+    }
+
+    /** Whether a value counts as set: an empty or blank one, from any source, does not. */
+    private static boolean present(String value) {
+        return value != null && !value.isBlank();
     }
 
     private static Map<String, String> readFile(Path path) {
@@ -139,7 +148,10 @@ public final class ConfigLoader {
                 throw new ConfigException("config file " + path + ": unknown key '" + key + "'; known keys: "
                         + String.join(", ", SETTINGS.keySet()));
             }
-            out.put(key, p.getProperty(key).trim());
+            String value = p.getProperty(key).trim();
+            if (present(value)) {
+                out.put(key, value);
+            }
         }
         return out;
     }
@@ -176,15 +188,8 @@ public final class ConfigLoader {
             problems.add("WECHAT_TOKEN must be 3 to 32 letters or digits, as the Official Account platform requires");
         }
         String appId = s.getOrDefault("WECHAT_APP_ID", BotConfig.DEMO_APP_ID);
-        if (appId.isBlank()) {
-            problems.add("WECHAT_APP_ID must not be empty (the Official Account's AppID, wx...)");
-        }
         String secret = s.getOrDefault("WECHAT_APP_SECRET", BotConfig.DEMO_APP_SECRET);
-        if (secret.isBlank()) {
-            problems.add("WECHAT_APP_SECRET must not be empty");
-        }
-        // one without the other would pair a real credential with a demo one (an empty environment variable counts
-        // as unset)
+        // one without the other would pair a real credential with a demo one (an empty value counts as unset)
         if (s.containsKey("WECHAT_APP_SECRET") != s.containsKey("WECHAT_APP_ID")) {
             problems.add(s.containsKey("WECHAT_APP_ID") ? "WECHAT_APP_SECRET must be set with WECHAT_APP_ID"
                     : "WECHAT_APP_ID must be set with WECHAT_APP_SECRET");

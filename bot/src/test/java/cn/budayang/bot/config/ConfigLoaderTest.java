@@ -73,18 +73,53 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void emptyCredentialsAndAnEndlessDeadlineAreProblemsNotCrashes() {
+    void emptyCredentialsCountAsUnsetAndAnEndlessDeadlineIsAProblemNotACrash() {
+        // empty credential flags are unset like empty variables (they were refused as empty values): the demo pair
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(
                 List.of("--wechat-app-id=", "--wechat-app-secret="), Map.of("BOT_ANSWER_DEADLINE",
                         "PT2562047788015215H")));
-        for (String name : List.of("WECHAT_APP_ID", "WECHAT_APP_SECRET", "BOT_ANSWER_DEADLINE")) {
-            assertTrue(e.getMessage().contains(name), () -> name + " missing from: " + e.getMessage());
-        }
+        assertTrue(e.getMessage().contains("BOT_ANSWER_DEADLINE"), e.getMessage());
+        assertFalse(e.getMessage().contains("WECHAT_APP"), e.getMessage());
         // an empty environment variable is unset: a real secret would then go out with the demo AppID
         ConfigException unpaired = assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of(),
                 Map.of("WECHAT_APP_ID", " ", "WECHAT_APP_SECRET", "real-secret-value")));
         assertTrue(unpaired.getMessage().contains("WECHAT_APP_ID must be set with WECHAT_APP_SECRET"),
                 unpaired.getMessage());
+        // and so is an empty flag
+        ConfigException unpairedFlag = assertThrows(ConfigException.class, () -> ConfigLoader.load(
+                List.of("--wechat-app-id", "", "--wechat-app-secret=real-secret-value"), Map.of()));
+        assertTrue(unpairedFlag.getMessage().contains("WECHAT_APP_ID must be set with WECHAT_APP_SECRET"),
+                unpairedFlag.getMessage());
+        assertFalse(unpairedFlag.getMessage().contains("real-secret-value"), unpairedFlag.getMessage());
+    }
+
+    @Test
+    void anEmptyValueIsUnsetWhereverItComesFrom() throws IOException {
+        Path file = dir.resolve("empty.properties");
+        Files.writeString(file, "BOT_KNOWLEDGE_DIR=\nBOT_ADMIN_TOKEN=\nWECHAT_NOTICE_TEMPLATE_ID=  \nBOT_DATA_DIR=\n"
+                + "BOT_HOST=\nWECHAT_TOKEN=\nBOT_PORT=\n");
+        BotConfig fromFile = ConfigLoader.load(List.of("--config", file.toString()), Map.of());
+        assertNull(fromFile.knowledgeDir(), "an empty BOT_KNOWLEDGE_DIR loaded " + fromFile.knowledgeDir());
+        assertNull(fromFile.adminToken());
+        assertNull(fromFile.noticeTemplateId(), "an empty template id must not turn notices on");
+        assertEquals(Path.of("data"), fromFile.dataDir());
+        assertEquals("0.0.0.0", fromFile.host());
+        assertEquals(8080, fromFile.port());
+        assertTrue(fromFile.demoToken());
+
+        BotConfig fromFlags = ConfigLoader.load(List.of("--admin-token", "", "--wechat-notice-template-id=",
+                "--knowledge-dir=", "--data-dir", " ", "--config="), Map.of());
+        assertNull(fromFlags.adminToken());
+        assertNull(fromFlags.noticeTemplateId());
+        assertNull(fromFlags.knowledgeDir());
+        assertEquals(Path.of("data"), fromFlags.dataDir());
+
+        // an empty flag or variable leaves the next source in force, as an unset one does
+        Files.writeString(file, "BOT_ADMIN_TOKEN=from-the-file\nWECHAT_NOTICE_TEMPLATE_ID=tmpl-file\n");
+        BotConfig layered = ConfigLoader.load(List.of("--admin-token=", "--config", file.toString()),
+                Map.of("BOT_ADMIN_TOKEN", "", "WECHAT_NOTICE_TEMPLATE_ID", " "));
+        assertEquals("from-the-file", layered.adminToken());
+        assertEquals("tmpl-file", layered.noticeTemplateId());
     }
 
     @Test

@@ -130,6 +130,11 @@ public final class ConfigLoader {
         return out;
     }
 
+    /** Whether a URL scheme is exactly http or https (schemes ignore case). */
+    private static boolean isHttp(String scheme) {
+        return "http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme);
+    }
+
     /** Whether a value counts as set: an empty or blank one, from any source, does not. */
     private static boolean present(String value) {
         return value != null && !value.isBlank();
@@ -202,7 +207,7 @@ public final class ConfigLoader {
         if (s.containsKey("WECHAT_API_BASE")) {
             try {
                 api = URI.create(s.get("WECHAT_API_BASE").replaceAll("/+$", ""));
-                if (api.getScheme() == null || !api.getScheme().startsWith("http") || api.getHost() == null) {
+                if (!isHttp(api.getScheme()) || api.getHost() == null) {
                     problems.add("WECHAT_API_BASE must be an http(s) URL, was '" + s.get("WECHAT_API_BASE") + "'");
                 }
             } catch (IllegalArgumentException e) {

@@ -58,6 +58,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theApiBaseIsAnHttpOrHttpsUrl() {
+        for (String bad : List.of("httpx://x", "httpsx://api.example.com", "http2://x", "ftp://x")) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> ConfigLoader.load(List.of("--wechat-api-base", bad), Map.of()), bad);
+            assertTrue(e.getMessage().contains("WECHAT_API_BASE must be an http(s) URL"), e.getMessage());
+        }
+        assertEquals("http://127.0.0.1:9000", ConfigLoader.load(List.of("--wechat-api-base=http://127.0.0.1:9000/"),
+                Map.of()).apiBase().toString());
+        assertEquals("https://api.weixin.qq.com", ConfigLoader.load(List.of(),
+                Map.of("WECHAT_API_BASE", "https://api.weixin.qq.com")).apiBase().toString());
+    }
+
+    @Test
     void holidaysAndWorkingWeekendDaysShapeTheHumanDesksHours() {
         BotConfig c = ConfigLoader.load(List.of("--holidays", "2026-10-01..2026-10-08, 2027-01-01"),
                 Map.of("BOT_WORKDAYS", "2026-10-10"));

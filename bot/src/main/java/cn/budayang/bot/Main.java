@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class Main {
         try {
             return switch (command) {
                 case "serve" -> rest.contains("--help") ? help(out, serveHelp()) : serve(rest, env, out);
-                case "route" -> rest.contains("--help") ? help(out, routeHelp()) : route(rest, env, out, err);
+                case "route" -> route(rest, env, out, err);
                 case "help" -> help(out, usage());
                 default -> {
                     err.println("unknown command '" + command + "'\n" + usage());
@@ -82,43 +83,78 @@ public final class Main {
 
     static String routeHelp() {
         return """
-                usage: java -jar bot.jar route "<question>"
-                       java -jar bot.jar route --file <path>
+                usage: java -jar bot.jar route [options] [--] "<question>"
+                       java -jar bot.jar route [options] --file <path>
 
                 Prints one JSON line per question: {"text","group","faq","score","reason","runnerUp",...}.
                 group is a professional group id, faq an FAQ id; both are null for chit-chat, thanks, spam
-                and gibberish. Uses BOT_KNOWLEDGE_DIR (or --knowledge-dir) when set, else the bundled sample.""";
+                and gibberish.
+
+                  --file <path>            one JSON line per line of the file, in order
+                  --knowledge-dir <dir>    BOT_KNOWLEDGE_DIR: the knowledge files (default: the bundled sample city)
+                  --config <file>          BOT_CONFIG: a properties file, as for serve (only BOT_KNOWLEDGE_DIR is used)
+                  --                       ends the options: route -- "--a question that starts with dashes"
+
+                Options also take the form --name=value. As for serve, a flag wins over the environment
+                variable, the variable over the config file; an empty value counts as unset.""";
     }
 
+    /** The options of {@code route} that are settings, handed to {@link ConfigLoader}. */
+    private static final List<String> ROUTE_SETTINGS = List.of(ConfigLoader.flagOf("BOT_KNOWLEDGE_DIR"),
+            ConfigLoader.flagOf("BOT_CONFIG"));
+
     private static int route(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
-        Path dir = env.containsKey("BOT_KNOWLEDGE_DIR") ? Path.of(env.get("BOT_KNOWLEDGE_DIR")) : null;
+        List<String> settings = new ArrayList<>();
         Path file = null;
-        StringBuilder text = new StringBuilder();
+        List<String> words = new ArrayList<>();
+        boolean options = true;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (a.equals("--file") || a.equals("--knowledge-dir")) {
-                if (i + 1 >= args.size()) {
-                    err.println("route: " + a + " needs a path\n" + routeHelp());
-                    return 2;
-                }
-                Path p = Path.of(args.get(++i));
-                if (a.equals("--file")) {
-                    file = p;
-                } else {
-                    dir = p;
-                }
+            if (!options || !a.startsWith("--")) {
+                words.add(a);
+                continue;
+            }
+            if (a.equals("--")) {
+                options = false;
+                continue;
+            }
+            if (a.equals("--help")) {
+                return help(out, routeHelp());
+            }
+            int eq = a.indexOf('=');
+            String name = eq > 0 ? a.substring(0, eq) : a;
+            if (!name.equals("--file") && !ROUTE_SETTINGS.contains(name)) {
+                // only the name, as for serve: a mistyped option may carry a secret
+                err.println("route: unknown option '" + name + "' (a question that starts with -- goes after --: "
+                        + "route -- \"" + name + "...\")\n" + routeHelp());
+                return 2;
+            }
+            String value = eq > 0 ? a.substring(eq + 1) : i + 1 < args.size() ? args.get(++i) : null;
+            if (value == null || name.equals("--file") && value.isBlank()) {
+                err.println("route: " + name + " needs a path\n" + routeHelp());
+                return 2;
+            }
+            if (name.equals("--file")) {
+                file = Path.of(value);
             } else {
-                text.append(text.length() == 0 ? "" : " ").append(a);
+                settings.add(name);
+                settings.add(value);
             }
         }
-        if (file == null && text.length() == 0) {
+        String text = String.join(" ", words);
+        if (file != null && !words.isEmpty()) {
+            err.println("route: give a question or --file, not both\n" + routeHelp());
+            return 2;
+        }
+        if (file == null && text.isEmpty()) {
             err.println(routeHelp());
             return 2;
         }
+        Path dir = ConfigLoader.knowledgeDir(settings, env);
         try (Knowledge k = dir == null ? Knowledge.bundled() : Knowledge.fromDirectory(dir)) {
             Router router = k.current().router();
             if (file == null) {
-                out.println(RouteDecisions.toJson(router.route(text.toString())));
+                out.println(RouteDecisions.toJson(router.route(text)));
                 return 0;
             }
             try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

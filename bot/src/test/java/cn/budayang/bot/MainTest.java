@@ -106,4 +106,85 @@ class MainTest {
         assertFalse(r.err().contains("TOPSECRET123"), "the value may be a secret: " + r.err());
         assertFalse(r.out().contains("TOPSECRET123"), r.out());
     }
+
+    /** A copy of the shared knowledge in {@code name}, its stations.json broken when asked: route names that file. */
+    private Path knowledge(String name, boolean broken) throws IOException {
+        Path shared = Path.of(System.getProperty("budayang.shared.dir", "../../shared"), "data");
+        Path k = Files.createDirectories(dir.resolve(name));
+        for (String f : List.of("groups.json", "stations.json", "deputies.json", "faq.json")) {
+            Files.copy(shared.resolve(f), k.resolve(f));
+        }
+        if (broken) {
+            Files.writeString(k.resolve("stations.json"), "[{\"id\":\"st-x\"");
+        }
+        return k;
+    }
+
+    private static void assertRoutedWith(String knowledge, Run r) {
+        assertEquals(2, r.code(), "the broken " + knowledge + " was not read: " + r.out());
+        assertTrue(r.out().isEmpty(), r.out());
+        assertTrue(r.err().contains("stations.json"), r.err());
+    }
+
+    @Test
+    void routeFindsItsKnowledgeByTheRulesOfEverySetting() throws IOException {
+        Path good = knowledge("good", false);
+        Path broken = knowledge("broken", true);
+        Path config = dir.resolve("pk.properties");
+        Files.writeString(config, "BOT_KNOWLEDGE_DIR=" + broken.toString().replace("\\", "/") + "\n");
+
+        // the config file's BOT_KNOWLEDGE_DIR, named by BOT_CONFIG, --config FILE or --config=FILE
+        assertRoutedWith("BOT_CONFIG", run(Map.of("BOT_CONFIG", config.toString()), "route", "路灯坏了"));
+        assertRoutedWith("--config", run(Map.of(), "route", "--config", config.toString(), "路灯坏了"));
+        assertRoutedWith("--config=", run(Map.of(), "route", "--config=" + config, "路灯坏了"));
+        assertRoutedWith("--knowledge-dir=", run(Map.of(), "route", "--knowledge-dir=" + broken, "路灯坏了"));
+        assertRoutedWith("--knowledge-dir", run(Map.of(), "route", "路灯坏了", "--knowledge-dir", broken.toString()));
+
+        // flags over the environment over the file
+        Run flag = run(Map.of("BOT_KNOWLEDGE_DIR", broken.toString()), "route", "--knowledge-dir=" + good, "路灯坏了");
+        assertEquals(0, flag.code(), flag.err());
+        assertEquals("路灯坏了", new ObjectMapper().readTree(flag.out().strip()).get("text").asText());
+        Run variable = run(Map.of("BOT_KNOWLEDGE_DIR", good.toString()), "route", "--config", config.toString(),
+                "路灯坏了");
+        assertEquals(0, variable.code(), variable.err());
+        assertEquals("路灯坏了", new ObjectMapper().readTree(variable.out().strip()).get("text").asText());
+
+        // an empty value is unset: the bundled city, not the current directory
+        Run empty = run(Map.of("BOT_KNOWLEDGE_DIR", ""), "route", "路灯坏了");
+        assertEquals(0, empty.code(), empty.err());
+        assertEquals("pro-urban", new ObjectMapper().readTree(empty.out().strip()).get("group").asText());
+
+        Run missing = run(Map.of(), "route", "--knowledge-dir", dir.resolve("nowhere").toString(), "路灯坏了");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("BOT_KNOWLEDGE_DIR"), missing.err());
+    }
+
+    @Test
+    void routeTakesFileEqualsPathAndRefusesUnknownOptions() throws IOException {
+        Path in = dir.resolve("in2.txt");
+        Files.writeString(in, "路灯坏了\n谢谢\n");
+        Run file = run(Map.of(), "route", "--file=" + in);
+        assertEquals(0, file.code(), file.err());
+        assertEquals(2, file.out().strip().split("\n").length, file.out());
+        assertEquals("路灯坏了", new ObjectMapper().readTree(file.out().split("\n")[0]).get("text").asText());
+
+        for (String option : List.of("--knowlege-dir=/x", "--port", "--verbose")) {
+            Run r = run(Map.of(), "route", option, "路灯坏了");
+            assertEquals(2, r.code(), option);
+            assertTrue(r.out().isEmpty(), "nothing routed: " + r.out());
+            String name = option.split("=")[0];
+            assertTrue(r.err().contains("unknown option '" + name + "'"), r.err());
+            assertTrue(r.err().contains("usage:"), r.err());
+        }
+        assertFalse(run(Map.of(), "route", "--app-secret=TOPSECRET123", "x").err().contains("TOPSECRET123"));
+
+        // a question that starts with dashes follows --
+        Run dashes = run(Map.of(), "route", "--", "--路灯坏了", "--");
+        assertEquals(0, dashes.code(), dashes.err());
+        assertEquals("--路灯坏了 --", new ObjectMapper().readTree(dashes.out().strip()).get("text").asText());
+
+        Run both = run(Map.of(), "route", "--file", in.toString(), "路灯坏了");
+        assertEquals(2, both.code());
+        assertTrue(both.out().isEmpty(), both.out());
+    }
 }

@@ -80,7 +80,29 @@ public final class ConfigLoader {
      * @throws ConfigException naming the setting when anything is wrong
      */
     public static BotConfig load(List<String> args, Map<String, String> env) {
-        Map<String, String> flags = parseFlags(args);
+        return build(merge(parseFlags(args), env));
+    }
+
+    /**
+     * The knowledge directory alone, found by the rules of {@link #load} (flags over environment over config file,
+     * an empty value unset), for a command that needs no other setting: the other keys of the config file are not
+     * validated, only known.
+     *
+     * @param args {@code --knowledge-dir} and {@code --config} flags, {@code --name value} or {@code --name=value}
+     * @return the directory, or null for the bundled sample city
+     * @throws ConfigException naming BOT_KNOWLEDGE_DIR or BOT_CONFIG when it is not usable
+     */
+    public static Path knowledgeDir(List<String> args, Map<String, String> env) {
+        List<String> problems = new ArrayList<>();
+        Path dir = knowledgeDir(merge(parseFlags(args), env), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(String.join("; ", problems));
+        }
+        return dir;
+    }
+
+    /** The settings from flags, the environment and the config file, by precedence; empty values left out. */
+    private static Map<String, String> merge(Map<String, String> flags, Map<String, String> env) {
         Map<String, String> file = new HashMap<>();
         String configFile = flags.containsKey("BOT_CONFIG") ? flags.get("BOT_CONFIG")
                 : present(env.get("BOT_CONFIG")) ? env.get("BOT_CONFIG") : null;
@@ -94,7 +116,7 @@ public final class ConfigLoader {
             }
         }
         merged.putAll(flags);
-        return build(merged);
+        return merged;
     }
 
     private static Map<String, String> parseFlags(List<String> args) {
@@ -161,6 +183,17 @@ public final class ConfigLoader {
         return out;
     }
 
+    private static Path knowledgeDir(Map<String, String> s, List<String> problems) {
+        if (!s.containsKey("BOT_KNOWLEDGE_DIR")) {
+            return null;
+        }
+        Path dir = Path.of(s.get("BOT_KNOWLEDGE_DIR"));
+        if (!Files.isDirectory(dir)) {
+            problems.add("BOT_KNOWLEDGE_DIR " + dir + " is not a directory");
+        }
+        return dir;
+    }
+
     /** The longest answer deadline accepted: a year. */
     static final Duration MAX_ANSWER_DEADLINE = Duration.ofDays(365);
 
@@ -180,13 +213,7 @@ public final class ConfigLoader {
         }
         String host = s.getOrDefault("BOT_HOST", d.host());
         Path dataDir = s.containsKey("BOT_DATA_DIR") ? Path.of(s.get("BOT_DATA_DIR")) : d.dataDir();
-        Path knowledgeDir = null;
-        if (s.containsKey("BOT_KNOWLEDGE_DIR")) {
-            knowledgeDir = Path.of(s.get("BOT_KNOWLEDGE_DIR"));
-            if (!Files.isDirectory(knowledgeDir)) {
-                problems.add("BOT_KNOWLEDGE_DIR " + knowledgeDir + " is not a directory");
-            }
-        }
+        Path knowledgeDir = knowledgeDir(s, problems);
         boolean demo = !s.containsKey("WECHAT_TOKEN");
         String token = s.getOrDefault("WECHAT_TOKEN", BotConfig.DEMO_TOKEN);
         if (!token.matches("[A-Za-z0-9]{3,32}") && !demo) {

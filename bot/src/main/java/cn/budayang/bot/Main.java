@@ -141,12 +141,12 @@ public final class Main {
                 settings.add(value);
             }
         }
-        String text = String.join(" ", words);
         if (file != null && !words.isEmpty()) {
             err.println("route: give a question or --file, not both\n" + routeHelp());
             return 2;
         }
-        if (file == null && text.isEmpty()) {
+        // an empty question is still a question: one JSON line, as for an empty line of a file
+        if (file == null && words.isEmpty()) {
             err.println(routeHelp());
             return 2;
         }
@@ -154,7 +154,7 @@ public final class Main {
         try (Knowledge k = dir == null ? Knowledge.bundled() : Knowledge.fromDirectory(dir)) {
             Router router = k.current().router();
             if (file == null) {
-                out.println(RouteDecisions.toJson(router.route(text)));
+                out.println(RouteDecisions.toJson(router.route(String.join(" ", words))));
                 return 0;
             }
             try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

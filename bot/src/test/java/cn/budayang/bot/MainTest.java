@@ -187,4 +187,21 @@ class MainTest {
         assertEquals(2, both.code());
         assertTrue(both.out().isEmpty(), both.out());
     }
+
+    @Test
+    void anEmptyQuestionGetsItsLineLikeAnEmptyLineOfAFile() throws IOException {
+        Path in = dir.resolve("blank.txt");
+        Files.writeString(in, "\n");
+        Run fromFile = run(Map.of(), "route", "--file", in.toString());
+        Run empty = run(Map.of(), "route", "");
+        assertEquals(0, empty.code(), empty.err());
+        JsonNode line = new ObjectMapper().readTree(empty.out().strip());
+        assertEquals("", line.get("text").asText());
+        assertTrue(line.get("group").isNull() && line.get("faq").isNull(), empty.out());
+        assertEquals(fromFile.out(), empty.out());
+        // no question at all is still a usage error
+        Run none = run(Map.of(), "route");
+        assertEquals(2, none.code());
+        assertTrue(none.out().isEmpty() && none.err().contains("usage:"), none.err());
+    }
 }

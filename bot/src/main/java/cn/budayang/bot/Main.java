@@ -8,11 +8,15 @@ import cn.budayang.knowledge.KnowledgeException;
 import cn.budayang.knowledge.RouteDecisions;
 import cn.budayang.knowledge.Router;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -90,7 +94,7 @@ public final class Main {
                 group is a professional group id, faq an FAQ id; both are null for chit-chat, thanks, spam
                 and gibberish.
 
-                  --file <path>            one JSON line per line of the file, in order
+                  --file <path>            one JSON line per line of the UTF-8 file, in order
                   --knowledge-dir <dir>    BOT_KNOWLEDGE_DIR: the knowledge files (default: the bundled sample city)
                   --config <file>          BOT_CONFIG: a properties file, as for serve (only BOT_KNOWLEDGE_DIR is used)
                   --                       ends the options: route -- "--a question that starts with dashes"
@@ -157,17 +161,53 @@ public final class Main {
                 out.println(RouteDecisions.toJson(router.route(String.join(" ", words))));
                 return 0;
             }
-            try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    out.println(RouteDecisions.toJson(router.route(line)));
-                }
+            List<Long> replaced = new ArrayList<>();
+            Charset charset;
+            try (InputStream in = Files.newInputStream(file)) {
+                charset = TextLines.read(in, line -> {
+                    out.println(RouteDecisions.toJson(router.route(line.text())));
+                    if (line.replaced()) {
+                        replaced.add(line.number());
+                    }
+                });
             } catch (IOException e) {
-                err.println("budayang: cannot read " + file + ": " + e.getMessage());
+                err.println("budayang: cannot read " + file + ": " + reason(e) + "; check the --file path");
                 return 2;
+            }
+            if (!replaced.isEmpty()) {
+                err.println("budayang: warning: " + file + ": " + lines(replaced) + " had bytes that are not "
+                        + charset.name() + "; they were routed with U+FFFD (\uFFFD) in their place. Save the file"
+                        + " as UTF-8.");
             }
             return 0;
         }
+    }
+
+    /** "line 3" or "lines 3, 7, 9" or "lines 1, 2, …, 10 and 25 more". */
+    private static String lines(List<Long> numbers) {
+        int shown = Math.min(numbers.size(), 10);
+        StringBuilder b = new StringBuilder(numbers.size() == 1 ? "line " : "lines ");
+        for (int i = 0; i < shown; i++) {
+            b.append(i == 0 ? "" : ", ").append(numbers.get(i));
+        }
+        if (numbers.size() > shown) {
+            b.append(" and ").append(numbers.size() - shown).append(" more");
+        }
+        return b.toString();
+    }
+
+    /** What went wrong with a file, in words (a NoSuchFileException's message is only the path). */
+    private static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static int serve(List<String> args, Map<String, String> env, PrintStream out) {

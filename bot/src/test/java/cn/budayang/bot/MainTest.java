@@ -204,4 +204,75 @@ class MainTest {
         assertEquals(2, none.code());
         assertTrue(none.out().isEmpty() && none.err().contains("usage:"), none.err());
     }
+
+    private static List<JsonNode> jsonLines(Run r) throws IOException {
+        ObjectMapper m = new ObjectMapper();
+        List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String l : r.out().split("\n")) {
+            if (!l.isEmpty()) {
+                lines.add(m.readTree(l));
+            }
+        }
+        return lines;
+    }
+
+    private static List<String> texts(Run r) throws IOException {
+        return jsonLines(r).stream().map(n -> n.get("text").asText()).toList();
+    }
+
+    @Test
+    void routeFileRoutesEveryLineThoughSomeBytesAreNotUtf8() throws IOException {
+        Path in = dir.resolve("in1.txt");
+        Files.write(in, concat("a".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xff},
+                "b\n路灯坏了\n谢谢\n".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xe8, (byte) 0xb7}));
+        Run r = run(Map.of(), "route", "--file", in.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of("a\uFFFDb", "路灯坏了", "谢谢", "\uFFFD"), texts(r));
+        assertEquals("pro-urban", jsonLines(r).get(1).get("group").asText());
+        assertTrue(r.err().contains("lines 1, 4 had bytes that are not UTF-8"), r.err());
+        assertTrue(r.err().contains(in.toString()), r.err());
+    }
+
+    @Test
+    void routeFileSkipsAByteOrderMarkAndReadsUtf16ByItsMark() throws IOException {
+        Path bom = dir.resolve("bom.txt");
+        Files.writeString(bom, "\uFEFF谢谢\n路灯坏了");
+        Run utf8 = run(Map.of(), "route", "--file", bom.toString());
+        assertEquals(0, utf8.code(), utf8.err());
+        assertEquals(List.of("谢谢", "路灯坏了"), texts(utf8));
+        assertTrue(utf8.err().isEmpty(), utf8.err());
+
+        for (java.nio.charset.Charset utf16 : List.of(StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE)) {
+            Path in = dir.resolve("utf16-" + utf16.name() + ".txt");
+            Files.write(in, "\uFEFF路灯坏了\r\n谢谢\r\n".getBytes(utf16));
+            Run r = run(Map.of(), "route", "--file", in.toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(List.of("路灯坏了", "谢谢"), texts(r), utf16.name());
+            assertEquals("pro-urban", jsonLines(r).get(0).get("group").asText());
+        }
+    }
+
+    @Test
+    void routeFileBreaksLinesAtLineFeedsOnly() throws IOException {
+        Path in = dir.resolve("cr.txt");
+        Files.writeString(in, "a\rb\rc\n路灯坏了\r\n\r\n谢谢\r");
+        Run r = run(Map.of(), "route", "--file", in.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of("a\rb\rc", "路灯坏了", "", "谢谢"), texts(r));
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            b.writeBytes(p);
+        }
+        return b.toByteArray();
+    }
+
+    @Test
+    void anUnreadableFileIsExplained() {
+        Run r = run(Map.of(), "route", "--file", dir.resolve("nowhere.txt").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nowhere.txt: no such file"), r.err());
+    }
 }

@@ -39,6 +39,18 @@ public final class Main {
 
     /** Runs one command; returns the process exit code. {@code serve} returns only when the server stops. */
     static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].indexOf('\uFFFD') >= 0) {
+                // the JVM decoded the command line with a locale's charset that is not UTF-8 (LC_ALL=C): a question
+                // would be routed as "������" and a path would name another file. The argument is not echoed: it
+                // may be a secret.
+                err.println("budayang: argument " + (i + 1) + " could not be decoded: Java read the command line in "
+                        + System.getProperty("sun.jnu.encoding", "the locale's charset") + ", the charset of the "
+                        + "current locale. Run under a UTF-8 locale (e.g. LANG=C.UTF-8 java -jar bot.jar ...), or "
+                        + "put questions in a UTF-8 file for route --file.");
+                return 2;
+            }
+        }
         List<String> rest = Arrays.asList(args);
         String command = "serve";
         if (!rest.isEmpty() && !rest.get(0).startsWith("--")) {

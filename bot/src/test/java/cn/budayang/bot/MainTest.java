@@ -17,6 +17,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A golden test of the command line: {@code route} over a fixed set, {@code --help} on every command. */
 class MainTest {
@@ -274,5 +275,38 @@ class MainTest {
         Run r = run(Map.of(), "route", "--file", dir.resolve("nowhere.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("nowhere.txt: no such file"), r.err());
+    }
+
+    @Test
+    void anArgumentTheLocaleCouldNotDecodeIsRefused() {
+        // what the JVM makes of 路灯坏了 under LC_ALL=C: one U+FFFD per byte
+        Run r = run(Map.of(), "route", "\uFFFD".repeat(12));
+        assertEquals(2, r.code());
+        assertTrue(r.out().isEmpty(), "nothing routed: " + r.out());
+        assertTrue(r.err().contains("argument 2 could not be decoded"), r.err());
+        assertTrue(r.err().contains("LANG=C.UTF-8") && r.err().contains("--file"), r.err());
+        // nor is a garbled path or value taken, by any command (the bad port keeps serve from starting, should
+        // the check ever go)
+        Run serve = run(Map.of(), "serve", "--data-dir", "/tmp/\uFFFD\uFFFD", "--port", "x");
+        assertEquals(2, serve.code());
+        assertTrue(serve.err().contains("argument 3 could not be decoded"), serve.err());
+    }
+
+    @Test
+    void underACLocaleRouteRefusesTheGarbledQuestion() throws Exception {
+        assumeTrue("UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding")),
+                "this JVM cannot pass a Chinese argument to a child as UTF-8");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classpath, Main.class.getName(), "route", "路灯坏了");
+        pb.environment().keySet().removeIf(k -> k.startsWith("LC_") || k.equals("LANG") || k.startsWith("BOT_"));
+        pb.environment().put("LC_ALL", "C");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), output);
+        assertTrue(output.contains("LANG=C.UTF-8"), output);
+        assertFalse(output.contains("\"text\""), "a garbled question was routed: " + output);
     }
 }

@@ -65,7 +65,12 @@ public final class BotApp implements AutoCloseable {
         this.startedAt = clock.instant();
         this.knowledge = config.knowledgeDir() == null ? Knowledge.bundled()
                 : Knowledge.fromDirectory(config.knowledgeDir());
-        this.store = MapDbStore.open(config.dataDir());
+        try {
+            this.store = MapDbStore.open(config.dataDir());
+        } catch (RuntimeException e) {
+            knowledge.close();
+            throw e;
+        }
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.appExecutor = Executors.newFixedThreadPool(threads, named("app"));
         this.adminExecutor = Executors.newSingleThreadExecutor(named("admin"));

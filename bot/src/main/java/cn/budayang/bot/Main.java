@@ -11,12 +11,10 @@ import cn.budayang.knowledge.Router;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -59,7 +57,7 @@ public final class Main {
         }
         try {
             return switch (command) {
-                case "serve" -> rest.contains("--help") ? help(out, serveHelp()) : serve(rest, env, out);
+                case "serve" -> rest.contains("--help") ? help(out, serveHelp()) : serve(rest, env, out, err);
                 case "route" -> route(rest, env, out, err);
                 case "help" -> help(out, usage());
                 default -> {
@@ -183,7 +181,7 @@ public final class Main {
                     }
                 });
             } catch (IOException e) {
-                err.println("budayang: cannot read " + file + ": " + reason(e) + "; check the --file path");
+                err.println("budayang: cannot read " + file + ": " + Problems.of(e) + "; check the --file path");
                 return 2;
             }
             if (!replaced.isEmpty()) {
@@ -208,25 +206,25 @@ public final class Main {
         return b.toString();
     }
 
-    /** What went wrong with a file, in words (a NoSuchFileException's message is only the path). */
-    private static String reason(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
 
-    private static int serve(List<String> args, Map<String, String> env, PrintStream out) {
+    private static int serve(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
         BotConfig config = ConfigLoader.load(args, env);
         long t0 = System.nanoTime();
-        BotApp app = new BotApp(config, Clock.systemUTC());
-        int port = app.start();
+        BotApp app;
+        int port;
+        try {
+            app = new BotApp(config, Clock.systemUTC());
+        } catch (IllegalStateException | UncheckedIOException e) { // the data directory: the message names it
+            err.println("budayang: " + e.getMessage());
+            return 2;
+        }
+        try {
+            port = app.start();
+        } catch (IllegalStateException | UncheckedIOException e) { // the listen address: the message names it
+            app.close();
+            err.println("budayang: " + e.getMessage());
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();

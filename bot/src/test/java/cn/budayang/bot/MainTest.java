@@ -309,4 +309,40 @@ class MainTest {
         assertTrue(output.contains("LANG=C.UTF-8"), output);
         assertFalse(output.contains("\"text\""), "a garbled question was routed: " + output);
     }
+
+    /** A start-up failure is one line naming the setting and the cause: no stack trace, no "null". */
+    private static void assertOneLineNaming(String setting, String cause, Run r) {
+        assertEquals(2, r.code(), r.err());
+        String message = r.err().strip();
+        assertTrue(message.startsWith("budayang: ") && !message.contains("\n"), message);
+        assertTrue(message.contains(setting), setting + " missing from: " + message);
+        assertTrue(message.contains(cause), cause + " missing from: " + message);
+        assertFalse(message.contains("null") || message.contains("Exception"), message);
+        assertTrue(r.out().isEmpty(), "nothing served: " + r.out());
+    }
+
+    @Test
+    void aHostThatDoesNotResolveIsOneLineNamingBotHost() {
+        assertOneLineNaming("BOT_HOST", "does not resolve", run(Map.of("BOT_HOST", "no.such.host.invalid",
+                "BOT_PORT", "0", "BOT_DATA_DIR", dir.resolve("d1").toString()), "serve"));
+    }
+
+    @Test
+    void aDataDirectoryThatIsAFileIsOneLineNamingBotDataDir() throws IOException {
+        Path inTheWay = Files.writeString(dir.resolve("afile"), "");
+        assertOneLineNaming("BOT_DATA_DIR", "not a directory", run(Map.of("BOT_PORT", "0"), "serve", "--data-dir",
+                inTheWay.toString()));
+    }
+
+    @Test
+    void aPortInUseIsOneLineNamingBotPortAndWhatStartedIsStopped() throws IOException {
+        Path data = dir.resolve("d2");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            assertOneLineNaming("BOT_PORT", "in use", run(Map.of("BOT_HOST", "127.0.0.1", "BOT_PORT",
+                    String.valueOf(taken.getLocalPort()), "BOT_DATA_DIR", data.toString()), "serve"));
+        }
+        // the store opened before the bind failed was closed: it opens again
+        cn.budayang.bot.store.MapDbStore.open(data).close();
+    }
 }

@@ -1,5 +1,6 @@
 package cn.budayang.bot.config;
 
+import cn.budayang.bot.Problems;
 import cn.budayang.bot.reception.DutyCalendar;
 import cn.budayang.wechat.WeChatCredentials;
 
@@ -167,7 +168,7 @@ public final class ConfigLoader {
         try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
             p.load(r);
         } catch (IOException e) {
-            throw new ConfigException("BOT_CONFIG: cannot read config file " + path + ": " + e.getMessage());
+            throw new ConfigException("BOT_CONFIG: cannot read config file " + path + ": " + Problems.of(e));
         }
         Map<String, String> out = new HashMap<>();
         for (String key : p.stringPropertyNames()) {

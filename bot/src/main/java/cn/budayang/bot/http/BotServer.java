@@ -1,5 +1,6 @@
 package cn.budayang.bot.http;
 
+import cn.budayang.bot.Problems;
 import cn.budayang.bot.config.BotConfig;
 import cn.budayang.bot.reception.Reception;
 import cn.budayang.bot.ticket.AdminQueries;
@@ -16,10 +17,13 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -113,12 +117,24 @@ public final class BotServer implements AutoCloseable {
                     .channel();
         } catch (Exception e) { // BindException arrives unchecked-by-stealth from syncUninterruptibly
             shutdownGroups();
-            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + " (BOT_HOST,"
-                    + " BOT_PORT): " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
+                    + bindProblem(e), e);
         }
         int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         log.info("HTTP server listening on {}:{}", config.host(), port);
         return port;
+    }
+
+    /** Why a bind failed and which setting to change (an unresolved host's exception has no message at all). */
+    private static String bindProblem(Exception e) {
+        String why = Problems.of(e);
+        if (e instanceof UnresolvedAddressException) {
+            return why + "; set BOT_HOST to a name or address of this machine (0.0.0.0 listens on all)";
+        }
+        if (e instanceof BindException && why.toLowerCase(Locale.ROOT).contains("in use")) {
+            return why + "; set BOT_PORT to a free port, or stop what listens on it";
+        }
+        return why + "; check BOT_HOST (an address of this machine) and BOT_PORT";
     }
 
     /** Stops accepting, closes the listening socket and shuts the event loops down; idempotent. */

@@ -1,6 +1,7 @@
 package cn.budayang.bot.store;
 
 import cn.budayang.bot.Json;
+import cn.budayang.bot.Problems;
 
 import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.bot.reception.Conversation;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -199,9 +201,12 @@ public final class MapDbStore implements Store {
                            double checkpointFileShare, ExecutorService checkpointer) {
         try {
             Files.createDirectories(dataDir);
+        } catch (FileAlreadyExistsException e) { // createDirectories: it exists and is not a directory
+            throw new UncheckedIOException("cannot create data directory " + dataDir.toAbsolutePath() + ": it is a "
+                    + "file, not a directory; set BOT_DATA_DIR to a directory (it is created when missing)", e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create data directory " + dataDir.toAbsolutePath()
-                    + ": check BOT_DATA_DIR and its permissions", e);
+            throw new UncheckedIOException("cannot create data directory " + dataDir.toAbsolutePath() + ": "
+                    + Problems.of(e) + "; check BOT_DATA_DIR and its permissions", e);
         }
         Path file = dataDir.resolve(FILE_NAME);
         Path snapshot = dataDir.resolve(SNAPSHOT_NAME);
@@ -235,7 +240,8 @@ public final class MapDbStore implements Store {
         } catch (IOException e) {
             checkpointer.shutdown();
             throw new UncheckedIOException("cannot recover the store in " + dataDir.toAbsolutePath()
-                    + " from its snapshot and journal: check the disk and permissions of BOT_DATA_DIR", e);
+                    + " from its snapshot and journal: " + Problems.of(e) + "; check the disk and permissions of "
+                    + "BOT_DATA_DIR", e);
         }
         MapDbStore store;
         try {
@@ -251,7 +257,7 @@ public final class MapDbStore implements Store {
         } catch (RuntimeException e) {
             closeQuietly(journal);
             checkpointer.shutdown();
-            throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + e.getMessage()
+            throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + Problems.of(e)
                     + " (is another Budayang server using this BOT_DATA_DIR?)", e);
         }
         try {
@@ -268,7 +274,7 @@ public final class MapDbStore implements Store {
             closeQuietly(journal);
             checkpointer.shutdown();
             throw new IllegalStateException("cannot bring the store in " + dataDir.toAbsolutePath()
-                    + " up to date from its journal: " + e.getMessage() + "; check the disk of BOT_DATA_DIR", e);
+                    + " up to date from its journal: " + Problems.of(e) + "; check the disk of BOT_DATA_DIR", e);
         }
         store.writer.start();
         return store;

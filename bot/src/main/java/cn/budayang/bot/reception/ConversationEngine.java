@@ -248,21 +248,31 @@ public final class ConversationEngine {
         String group = groupName(kb, ticket.groupId());
         if (!now.isBefore(ticket.deadlineAt())) {
             Ticket t = ticket.escalated("system", "超过答复期限，督办", now);
-            ch.put(t);
-            groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group, t.deadlineAt()), t.id(),
-                    deputyLabel(d), "escalate"));
-            ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
+            escalate(ch, t, group, t.deadlineAt());
             return new Decision(null, ch.actions());
         }
         Instant half = ticket.assignedAt().plus(Duration.between(ticket.assignedAt(), ticket.deadlineAt())
                 .dividedBy(2));
         if (!ticket.reminded() && !now.isBefore(half)) {
             Ticket t = ticket.remindedAt(now);
-            ch.put(t);
-            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group, t.deadlineAt()),
-                    t.id(), deputyLabel(d), "remind"));
+            remind(ch, t, group, t.deadlineAt());
         }
         return new Decision(null, ch.actions());
+    }
+
+    /** Stores the escalated ticket and sends 督办 to its group's and area's deputies and word to the constituent. */
+    private static void escalate(Changes ch, Ticket t, String group, Instant deadline) {
+        ch.put(t);
+        groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group, deadline), t.id(),
+                deputyLabel(d), "escalate"));
+        ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
+    }
+
+    /** Stores the reminded ticket and reminds the deputies it was forwarded to of its deadline. */
+    private static void remind(Changes ch, Ticket t, String group, Instant deadline) {
+        ch.put(t);
+        eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group, deadline), t.id(),
+                deputyLabel(d), "remind"));
     }
 
     /**
@@ -279,16 +289,10 @@ public final class ConversationEngine {
         Ticket.Reopen r = ticket.reopened();
         String group = groupName(ch.state.knowledge(), ticket.groupId());
         if (!now.isBefore(r.deadlineAt())) {
-            Ticket t = ticket.reopenEscalated("system", "重新督办后仍超过答复期限，再次督办", now);
-            ch.put(t);
-            groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group, r.deadlineAt()), t.id(),
-                    deputyLabel(d), "escalate"));
-            ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
+            escalate(ch, ticket.reopenEscalated("system", "重新督办后仍超过答复期限，再次督办", now), group,
+                    r.deadlineAt());
         } else if (!r.reminded() && !now.isBefore(r.remindAt())) {
-            Ticket t = ticket.reopenReminded(now);
-            ch.put(t);
-            eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group, r.deadlineAt()),
-                    t.id(), deputyLabel(d), "remind"));
+            remind(ch, ticket.reopenReminded(now), group, r.deadlineAt());
         }
         return new Decision(null, ch.actions());
     }

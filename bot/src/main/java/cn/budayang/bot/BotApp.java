@@ -63,12 +63,14 @@ public final class BotApp implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.startedAt = clock.instant();
-        this.knowledge = config.knowledgeDir() == null ? Knowledge.bundled()
-                : Knowledge.fromDirectory(config.knowledgeDir());
+        // the store first: a data directory another server is using stops the start at once, before seconds of
+        // loading the knowledge
+        this.store = MapDbStore.open(config.dataDir());
         try {
-            this.store = MapDbStore.open(config.dataDir());
+            this.knowledge = config.knowledgeDir() == null ? Knowledge.bundled()
+                    : Knowledge.fromDirectory(config.knowledgeDir());
         } catch (RuntimeException e) {
-            knowledge.close();
+            store.close();
             throw e;
         }
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());

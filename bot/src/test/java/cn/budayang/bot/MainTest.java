@@ -335,6 +335,19 @@ class MainTest {
     }
 
     @Test
+    void aDataDirectoryAnotherServerUsesIsOneLineNamingBotDataDir() {
+        Path data = dir.resolve("d3");
+        try (cn.budayang.bot.store.MapDbStore running = cn.budayang.bot.store.MapDbStore.open(data)) {
+            // preemptively: should serve ever start on it, it would serve until stopped
+            Run r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> run(Map.of("BOT_HOST", "127.0.0.1", "BOT_PORT", "0", "BOT_DATA_DIR", data.toString()),
+                            "serve"));
+            assertOneLineNaming("BOT_DATA_DIR", "in use by another Budayang server", r);
+            assertTrue(r.err().contains(data.toAbsolutePath().toString()), r.err());
+        }
+    }
+
+    @Test
     void aPortInUseIsOneLineNamingBotPortAndWhatStartedIsStopped() throws IOException {
         Path data = dir.resolve("d2");
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,

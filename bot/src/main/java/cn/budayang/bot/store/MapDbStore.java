@@ -74,6 +74,8 @@ import java.util.function.UnaryOperator;
  *   <li>While the server runs the journal always holds at least an empty marker batch, so batches in the journals at
  *   open mean the last run did not close.</li>
  * </ul>
+ * That last rule holds only with one store per directory: the store locks the directory ({@link DataDirLock}) before
+ * it reads anything there and keeps the lock until it closes, so a second server on it stops at start.
  */
 public final class MapDbStore implements Store {
 
@@ -96,6 +98,8 @@ public final class MapDbStore implements Store {
     static final int DRAIN_PER_BATCH = 2_000;
 
     private final DB db;
+    /** The data directory's lock, held from before the first read there until {@link #close()}. */
+    private final DataDirLock lock;
     /** {@link #CHECKPOINT_BYTES}, or less in tests. */
     private final long checkpointBytes;
     /** The share of the MapDB file's size the journal must also pass: {@value #CHECKPOINT_FILE_SHARE}, or 0 in tests. */
@@ -140,9 +144,10 @@ public final class MapDbStore implements Store {
     private record Job<R>(Function<Store, R> work, CompletableFuture<R> future) {
     }
 
-    private MapDbStore(DB db, Path file, Journal journal, UnaryOperator<Journal> journalWrapper,
+    private MapDbStore(DB db, DataDirLock lock, Path file, Journal journal, UnaryOperator<Journal> journalWrapper,
                        long checkpointBytes, double checkpointFileShare, ExecutorService checkpointer) {
         this.db = db;
+        this.lock = lock;
         this.checkpointFileShare = checkpointFileShare;
         this.checkpointer = checkpointer;
         this.journalWrapper = journalWrapper;
@@ -177,9 +182,10 @@ public final class MapDbStore implements Store {
     }
 
     /**
-     * Opens (or creates) the store in {@code dataDir}.
+     * Opens (or creates) the store in {@code dataDir}, locked for this store until it is closed.
      *
-     * @throws UncheckedIOException when the directory cannot be created or the file cannot be opened, with the path
+     * @throws UncheckedIOException  when the directory cannot be created or the file cannot be opened, with the path
+     * @throws IllegalStateException when another store, in this process or another, has the directory open
      */
     public static MapDbStore open(Path dataDir) {
         Long bytes = Long.getLong(CHECKPOINT_BYTES_PROPERTY);
@@ -208,6 +214,26 @@ public final class MapDbStore implements Store {
             throw new UncheckedIOException("cannot create data directory " + dataDir.toAbsolutePath() + ": "
                     + Problems.of(e) + "; check BOT_DATA_DIR and its permissions", e);
         }
+        DataDirLock lock;
+        try {
+            // before anything is read: a running server's journal is never empty, and would be taken for a crash
+            lock = DataDirLock.acquire(dataDir);
+        } catch (RuntimeException e) {
+            checkpointer.shutdown();
+            throw e;
+        }
+        try {
+            return open(dataDir, lock, journalWrapper, checkpointBytes, checkpointFileShare, checkpointer);
+        } catch (RuntimeException | Error e) {
+            checkpointer.shutdown();
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** {@link #open(Path, UnaryOperator, long, double, ExecutorService)} once the directory is locked. */
+    private static MapDbStore open(Path dataDir, DataDirLock lock, UnaryOperator<Journal> journalWrapper,
+                                   long checkpointBytes, double checkpointFileShare, ExecutorService checkpointer) {
         Path file = dataDir.resolve(FILE_NAME);
         Path snapshot = dataDir.resolve(SNAPSHOT_NAME);
         Path journalPath = dataDir.resolve(JOURNAL_NAME);
@@ -252,7 +278,7 @@ public final class MapDbStore implements Store {
                     .cleanerHackEnable()
                     .fileSyncDisable()
                     .make();
-            store = new MapDbStore(db, file, journal, journalWrapper, checkpointBytes, checkpointFileShare,
+            store = new MapDbStore(db, lock, file, journal, journalWrapper, checkpointBytes, checkpointFileShare,
                     checkpointer);
         } catch (RuntimeException e) {
             closeQuietly(journal);
@@ -631,7 +657,7 @@ public final class MapDbStore implements Store {
         }
     }
 
-    /** Finishes every queued write, commits, and closes the file. */
+    /** Finishes every queued write, commits, closes the file and releases the data directory. */
     @Override
     public void close() {
         if (closed) {
@@ -665,7 +691,11 @@ public final class MapDbStore implements Store {
             }
         }
         closeQuietly(journal);
-        db.close();
+        try {
+            db.close();
+        } finally {
+            lock.close();
+        }
     }
 
     /**

@@ -98,6 +98,10 @@ final class ChildProcess {
         }
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     String output() throws IOException {
         return tail(Files.readString(log, StandardCharsets.UTF_8));
     }

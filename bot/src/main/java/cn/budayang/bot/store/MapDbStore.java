@@ -284,7 +284,7 @@ public final class MapDbStore implements Store {
             closeQuietly(journal);
             checkpointer.shutdown();
             throw new IllegalStateException("cannot open store " + file.toAbsolutePath() + ": " + Problems.of(e)
-                    + " (is another Budayang server using this BOT_DATA_DIR?)", e);
+                    + " (check that BOT_DATA_DIR is writable and has free space)", e);
         }
         try {
             store.replay(redo);

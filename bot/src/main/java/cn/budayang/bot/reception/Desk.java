@@ -80,10 +80,11 @@ public final class Desk implements Reception {
 
     /** Rebuilds the deadline index from the stored tickets; call once before serving. */
     public void recover() {
-        for (Ticket t : store.tickets().scan(t -> t.status() == TicketStatus.ASSIGNED
-                || t.status() == TicketStatus.ANSWERED || ConversationEngine.reopenWatched(t), false, 0,
-                Integer.MAX_VALUE)) {
-            track(t);
+        for (Ticket t : store.openTickets()) {
+            if (t.status() == TicketStatus.ASSIGNED || t.status() == TicketStatus.ANSWERED
+                    || ConversationEngine.reopenWatched(t)) {
+                track(t);
+            }
         }
     }
 

@@ -136,6 +136,10 @@ public final class MapDbStore implements Store {
     private final MapTable<Long, OutboxEntry> outbox;
     private final MapTable<String, String> bindings;
     private final MapTable<Long, long[]> ticketDeliveries;
+    /** Numbers of the open tickets ({@link cn.budayang.bot.ticket.TicketStatus#open()}), kept by {@link #tickets}. */
+    private final MapTable<Long, Boolean> openTickets;
+    /** True when the file had no index of open tickets: it is built from every ticket once the journal is replayed. */
+    private final boolean indexMissing;
     private final List<MapTable<?, ?>> tables;
     private volatile boolean closed;
     /** Set when a batch could not be undone: the maps may hold writes that were never journalled. */
@@ -169,8 +173,12 @@ public final class MapDbStore implements Store {
                 .createOrOpen(), String.class);
         this.ticketDeliveries = new MapTable<>(this, 5, db.treeMap("ticketDeliveries", Serializer.LONG,
                 Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen(), long[].class);
+        this.indexMissing = !db.exists("openTickets");
+        this.openTickets = new MapTable<>(this, 6, db.treeMap("openTickets", Serializer.LONG, Serializer.BYTE_ARRAY)
+                .createOrOpen(), Boolean.class);
+        tickets.indexBy(openTickets, t -> t.status().open());
         // a table's number is its place in this list and in the journal's records: append new tables, never renumber
-        this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries);
+        this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries, openTickets);
         for (int i = 0; i < tables.size(); i++) {
             if (tables.get(i).id != i) {
                 throw new IllegalStateException("store table " + i + " is numbered " + tables.get(i).id);
@@ -288,6 +296,11 @@ public final class MapDbStore implements Store {
         }
         try {
             store.replay(redo);
+            if (store.indexMissing) {
+                // a file (or snapshot) written before the index: built once, after the replay of journals that may
+                // not hold index writes
+                store.tickets.rebuildIndex();
+            }
             // a journal with anything in it (replayed batches, or a batch cut short) is folded into a new snapshot
             if (journal.size() > 0 || Files.exists(dataDir.resolve(PREVIOUS_JOURNAL_NAME))
                     || !Files.exists(snapshot)) {
@@ -490,6 +503,15 @@ public final class MapDbStore implements Store {
     @Override
     public Table<Long, Ticket> tickets() {
         return tickets;
+    }
+
+    /**
+     * {@inheritDoc} Read through an index of ticket numbers that the tickets table keeps with every write, so that
+     * the cost follows the open tickets, not every ticket ever stored.
+     */
+    @Override
+    public List<Ticket> openTickets() {
+        return tickets.indexed();
     }
 
     @Override
@@ -724,12 +746,62 @@ public final class MapDbStore implements Store {
         private final Cache<K, V> cache = Caffeine.newBuilder().maximumSize(CACHED).build();
         /** Writes made while the file is copied, {@link #REMOVED} for a removal; read before {@link #map}. */
         private final ConcurrentHashMap<K, byte[]> overlay = new ConcurrentHashMap<>();
+        /** The keys of the values that match {@link #member}, kept with every write; null: no index. */
+        private MapTable<K, Boolean> index;
+        private Predicate<V> member;
 
         MapTable(MapDbStore store, int id, Map<K, byte[]> map, Class<V> type) {
             this.store = store;
             this.id = id;
             this.map = map;
             this.type = type;
+        }
+
+        /**
+         * Keeps {@code index} as the keys of this table's values that match {@code member}: every put and removal
+         * through this table writes the index in the same batch (journalled, undone and replayed like any write).
+         */
+        void indexBy(MapTable<K, Boolean> index, Predicate<V> member) {
+            this.index = index;
+            this.member = member;
+        }
+
+        /** Fills the index from every stored value, straight into MapDB (at open, before anything is journalled). */
+        void rebuildIndex() {
+            byte[] yes = Json.bytes(Boolean.TRUE);
+            int n = 0;
+            index.map.clear();
+            for (Map.Entry<K, byte[]> e : map.entrySet()) {
+                if (member.test(Json.read(e.getValue(), type))) {
+                    index.map.put(e.getKey(), yes);
+                    n++;
+                }
+            }
+            store.db.commit();
+            log.info("event=store_index_built table={} entries={} indexed={}", index.id, map.size(), n);
+        }
+
+        /** The values whose keys the index holds, in key order. */
+        List<V> indexed() {
+            List<V> out = new ArrayList<>();
+            for (Iterator<Map.Entry<K, byte[]>> it = index.entries(false); it.hasNext(); ) {
+                get(it.next().getKey()).ifPresent(out::add);
+            }
+            return out;
+        }
+
+        private void reindex(K key, V value) {
+            if (index == null) {
+                return;
+            }
+            boolean in = value != null && member.test(value);
+            if (in != (index.read(key) != null)) {
+                if (in) {
+                    index.put(key, Boolean.TRUE);
+                } else {
+                    index.remove(key);
+                }
+            }
         }
 
         /** Replays or undoes one write ({@code value} null: removed). */
@@ -829,6 +901,7 @@ public final class MapDbStore implements Store {
             byte[] bytes = Json.bytes(value);
             store.record(id, key, bytes, write(key, bytes));
             cache.put(key, value);
+            reindex(key, value);
         }
 
         @Override
@@ -836,6 +909,7 @@ public final class MapDbStore implements Store {
             store.checkWriter();
             store.record(id, key, null, write(key, null));
             cache.invalidate(key);
+            reindex(key, null);
         }
 
         void forget() {
@@ -869,6 +943,7 @@ public final class MapDbStore implements Store {
             for (K k : doomed) {
                 store.record(id, k, null, write(k, null));
                 cache.invalidate(k);
+                reindex(k, null);
             }
             return doomed.size();
         }

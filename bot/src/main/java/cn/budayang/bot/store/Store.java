@@ -5,6 +5,7 @@ import cn.budayang.bot.reception.Conversation;
 import cn.budayang.bot.reception.Processed;
 import cn.budayang.bot.ticket.Ticket;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -20,6 +21,12 @@ public interface Store extends AutoCloseable {
 
     /** Tickets by number, ascending. */
     Table<Long, Ticket> tickets();
+
+    /**
+     * The open tickets ({@link cn.budayang.bot.ticket.TicketStatus#open()}: admitted, assigned, answered, escalated),
+     * by number ascending, read without going through the closed ones.
+     */
+    List<Ticket> openTickets();
 
     /** Per-openid conversation state (constituents and deputies alike). */
     Table<String, Conversation> conversations();

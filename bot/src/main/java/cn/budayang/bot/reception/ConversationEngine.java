@@ -260,7 +260,10 @@ public final class ConversationEngine {
         return new Decision(null, ch.actions());
     }
 
-    /** Stores the escalated ticket and sends 督办 to its group's and area's deputies and word to the constituent. */
+    /**
+     * Stores the escalated ticket and sends 督办 to its group's and area's deputies and word to the constituent. At the
+     * first deadline and at a reopened one alike: nobody answered in time, so 督办 widens to the whole group and area.
+     */
     private static void escalate(Changes ch, Ticket t, String group, Instant deadline) {
         ch.put(t);
         groupAndArea(ch, t, (d, openId) -> ch.send(openId, Texts.escalation(t, group, deadline), t.id(),
@@ -268,7 +271,10 @@ public final class ConversationEngine {
         ch.send(t.openId(), Texts.escalatedToConstituent(t), t.id(), "群众", "escalate");
     }
 
-    /** Stores the reminded ticket and reminds the deputies it was forwarded to of its deadline. */
+    /**
+     * Stores the reminded ticket and reminds the deputies who hold it (those it was forwarded to, and whoever answered
+     * it) of its deadline, at the first deadline and at a reopened one alike.
+     */
     private static void remind(Changes ch, Ticket t, String group, Instant deadline) {
         ch.put(t);
         eachForwarded(ch, t, (d, openId) -> ch.send(openId, Texts.reminder(t, group, deadline), t.id(),
@@ -1093,6 +1099,13 @@ public final class ConversationEngine {
         Ticket t = target.ticket();
         boolean first = t.status() != TicketStatus.ANSWERED;
         Ticket answered = t.answered(new Answer(now, d.id(), d.name(), text));
+        if (!t.forwardedTo().contains(d.id())) {
+            // a deputy of the group who answered without having been forwarded it holds it from now on: should the
+            // answer be rated 未解决, they are reminded of the new deadline with the others (not only at its 督办)
+            List<String> holders = new ArrayList<>(t.forwardedTo());
+            holders.add(d.id());
+            answered = answered.withForwardedTo(holders);
+        }
         ch.put(answered);
         KnowledgeBase kb = ch.state.knowledge();
         String group = groupName(kb, answeringGroup(d, t));

@@ -19,7 +19,8 @@ import java.util.Set;
  * @param areaGroupId  the area group of the station, or of a place named in the text
  * @param deadlineAt   when the first answer is due (null until assigned)
  * @param claimedBy    deputy id of the deputy who claimed it (认领), or null
- * @param forwardedTo  deputy ids the question was forwarded to (current group)
+ * @param forwardedTo  deputy ids who hold the question in its current group: those it was forwarded to, and a
+ *                     deputy who answered it without having been forwarded it
  * @param declined     groups that declined it (非本组), never routed to again
  * @param rating       the constituent's rating of the latest answer; cleared when a rating of 未解决 reopens the
  *                     ticket (the history keeps it)

@@ -889,6 +889,59 @@ class ConversationEngineTest {
         assertEquals(2, rated.rating().satisfaction());
     }
 
+    /** Deputies (not the constituent) sent something for {@code purpose}, as deputy ids. */
+    private java.util.Set<String> deputiesSent(List<Action.Send> sends, String purpose) {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        for (Action.Send s : sends) {
+            if (s.purpose().equals(purpose) && !s.recipient().equals("群众")) {
+                ids.add(state.kb.deputies().stream().filter(d -> s.openId().equals(d.openId())
+                        || s.openId().equals(state.bindings.get(d.id()))).findFirst().orElseThrow().id());
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Regression: a reopened ticket's reminder reached the deputies it was forwarded to, but not a deputy of the group
+     * who answered it without having been forwarded it, whose answer was rated 未解决. Its reminder goes to the
+     * deputies who hold it, whoever answered among them, and its 督办 to the same group and area as at the first
+     * deadline; neither to the constituent as a deputy.
+     */
+    @Test
+    void aReopenedTicketIsRemindedToTheDeputiesWhoHoldItAndEscalatedAsAtItsFirstDeadline() {
+        event(new WeChatMessage.Subscribe("gh", CITIZEN, now.getEpochSecond(), "qrscene_st-01", "tk"));
+        say(YU, "绑定 274115");
+        say(CHEN, "绑定 528224");
+        say(CITIZEN, "我们小区垃圾堆了一个星期没人清运");
+        assertEquals(List.of("dep-004", "dep-062"), state.tickets.get("1001").forwardedTo(), "narrowed to st-01");
+        Instant assignedAt = now;
+
+        java.util.Set<String> firstReminder = deputiesSent(state.apply(engine.onClock(state,
+                state.tickets.get("1001"), assignedAt.plus(DEADLINE.dividedBy(2)))), "remind");
+        assertEquals(java.util.Set.of("dep-004", "dep-062"), firstReminder);
+        java.util.Set<String> firstEscalation = deputiesSent(state.apply(engine.onClock(state,
+                state.tickets.get("1001"), assignedAt.plus(DEADLINE))), "escalate");
+
+        // 陈鹏华, of the group but not forwarded it, answers it; the constituent rates the answer 未解决
+        now = assignedAt.plus(DEADLINE).plus(Duration.ofHours(1));
+        assertTrue(say(CHEN, "#1001 已联系环卫所，今天下午清运").contains("已记录"));
+        assertTrue(say(CITIZEN, "3 未解决").contains("重新督办"));
+        Instant reopenedAt = now;
+        state.sent.clear();
+
+        List<Action.Send> reminders = state.apply(engine.onClock(state, state.tickets.get("1001"),
+                reopenedAt.plus(DEADLINE.dividedBy(2))));
+        assertEquals(java.util.Set.of("dep-004", "dep-062", "dep-028"), deputiesSent(reminders, "remind"),
+                "those it was forwarded to, and 陈鹏华 who answered it: " + reminders);
+        List<Action.Send> escalations = state.apply(engine.onClock(state, state.tickets.get("1001"),
+                reopenedAt.plus(DEADLINE)));
+        assertEquals(firstEscalation, deputiesSent(escalations, "escalate"), "督办 as at the first deadline");
+        assertTrue(firstEscalation.containsAll(java.util.Set.of("dep-004", "dep-062", "dep-028")), firstEscalation
+                .toString());
+        assertTrue(state.sent.stream().filter(s -> s.openId().equals(CITIZEN))
+                .allMatch(s -> s.recipient().equals("群众")), "the constituent is told as such only");
+    }
+
     /** Ticket 1001 (a drain) and 1002 (kitchen fumes), both urban, both answered by 余宏超: 1001 first. */
     private void twoAnsweredTickets() {
         yuBoundAndTicket1001();

@@ -1076,12 +1076,16 @@ public final class ConversationEngine {
     private record Target(Ticket ticket, String refusal) {
     }
 
-    private static Target target(Changes ch, Deputy d, String ticketId) {
+    /** @param action what the deputy would do, as the refusal of their own question names it (答复, 认领) */
+    private static Target target(Changes ch, Deputy d, String ticketId, String action) {
         Optional<Ticket> found = ch.ticket(ticketId);
         if (found.isEmpty()) {
             return new Target(null, Texts.noSuchTicket(ticketId));
         }
         Ticket t = found.get();
+        if (asked(ch, d, t)) {
+            return new Target(null, Texts.ownTicket(t.id(), action));
+        }
         if (!responsible(d, t)) {
             return new Target(null, Texts.notYourGroup(t.id()));
         }
@@ -1092,7 +1096,7 @@ public final class ConversationEngine {
     }
 
     private String answer(Changes ch, String from, Deputy d, String ticketId, String text, Instant now) {
-        Target target = target(ch, d, ticketId);
+        Target target = target(ch, d, ticketId, "答复");
         if (target.refusal() != null) {
             return target.refusal();
         }
@@ -1132,7 +1136,7 @@ public final class ConversationEngine {
     }
 
     private String claim(Changes ch, Deputy d, String ticketId, Instant now) {
-        Target target = target(ch, d, ticketId);
+        Target target = target(ch, d, ticketId, "认领");
         if (target.refusal() != null) {
             return target.refusal();
         }
@@ -1161,6 +1165,9 @@ public final class ConversationEngine {
             return Texts.noSuchTicket(ticketId);
         }
         Ticket t = found.get();
+        if (asked(ch, d, t)) {
+            return Texts.ownTicket(t.id(), "退回");
+        }
         boolean ofTheGroup = t.groupId() != null && d.groupIds().contains(t.groupId());
         if (!ofTheGroup && !t.forwardedTo().contains(d.id())) {
             return Texts.notYourGroup(t.id());
@@ -1237,6 +1244,14 @@ public final class ConversationEngine {
             return t.areaGroupId();
         }
         return d.groupIds().isEmpty() ? t.groupId() : d.groupIds().get(0);
+    }
+
+    /**
+     * Whether the deputy asked the ticket themselves, writing as a constituent from their WeChat (the bound one, or
+     * the one the knowledge gives): they neither answer, claim nor decline their own question.
+     */
+    private static boolean asked(Changes ch, Deputy d, Ticket t) {
+        return t.openId().equals(d.openId()) || deputyOpenId(ch.state, d).map(t.openId()::equals).orElse(false);
     }
 
     private static boolean responsible(Deputy d, Ticket t) {

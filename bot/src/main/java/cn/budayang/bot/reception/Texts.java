@@ -430,6 +430,11 @@ final class Texts {
         return "留言 #" + id + " 不是交办给您所在代表小组的，不能在这里处理。";
     }
 
+    /** A deputy's 答复, 认领 or 退回 of a question they asked themselves, as a constituent. */
+    static String ownTicket(String id, String action) {
+        return "留言 #" + id + " 是您本人提出的，不能由您" + action + "，本组其他代表会办理并答复您。";
+    }
+
     static String alreadyClosed(Ticket t) {
         return "留言 #" + t.id() + " 当前状态为“" + t.status().label() + "”，不能再做此操作。";
     }

@@ -604,6 +604,34 @@ class ConversationEngineTest {
         return sendsTo(openId).stream().filter(s -> !s.recipient().equals("群众")).toList();
     }
 
+    /**
+     * Regression: a deputy of the group answered their own question with #编号 (the answer was relayed to themselves
+     * and the ticket became answered). They neither answer, claim nor decline it; nothing changes.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"#1001 已经联系排水公司，明天来疏通", "认领 #1001", "非本组 #1001"})
+    void aDeputyCannotAnswerClaimOrDeclineTheirOwnQuestion(String command) {
+        say(YU, "绑定 274115");
+        say(YU, "小区门口的下水道堵了，一下雨就积水");
+        Ticket asked = state.tickets.get("1001");
+        assertEquals("pro-urban", asked.groupId(), "余宏超's own group");
+        state.sent.clear();
+
+        String r = say(YU, command);
+        assertTrue(r.contains("#1001 是您本人提出的") && r.contains("本组其他代表"), r);
+        assertEquals(asked, state.tickets.get("1001"), "the ticket is as it was");
+        assertEquals(List.of(), state.sent);
+
+        // answered by another deputy, it waits for his rating: "#1001 <text>" is still no answer of his
+        String other = state.kb.deputy(asked.forwardedTo().get(0)).orElseThrow().openId();
+        say(other, "#1001 已经联系排水公司，明天来疏通");
+        Ticket answered = state.tickets.get("1001");
+        state.sent.clear();
+        assertTrue(say(YU, "#1001 我这边也去看过了，还在堵").contains("本人提出"));
+        assertEquals(answered, state.tickets.get("1001"));
+        assertEquals(List.of(), state.sent);
+    }
+
     @Test
     void aDeputyWritingAsAConstituentIsNotEscalatedToAboutTheirOwnTicketAndTheirFollowUpIsNoAnswerToIt() {
         String yu = DEPUTY_OF.get("pro-urban");

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,8 +68,8 @@ public final class BotApp implements AutoCloseable {
         // loading the knowledge
         this.store = MapDbStore.open(config.dataDir());
         try {
-            this.knowledge = config.knowledgeDir() == null ? Knowledge.bundled()
-                    : Knowledge.fromDirectory(config.knowledgeDir());
+            this.knowledge = config.knowledgeDir() == null ? Knowledge.bundled(clock)
+                    : Knowledge.fromDirectory(config.knowledgeDir(), clock);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -129,14 +130,24 @@ public final class BotApp implements AutoCloseable {
         }
     }
 
-    /** Runs on an event loop: only in-memory figures, never a store scan. */
+    /**
+     * Runs on an event loop: only in-memory figures, never a store scan. {@code status} is {@code degraded} (and the
+     * answer 503) when the knowledge watcher has stopped: edits of the knowledge files are no longer picked up.
+     */
     Map<String, Object> health() {
+        Knowledge.Status k = knowledge.status();
+        Map<String, Object> served = new LinkedHashMap<>();
+        served.put("source", k.directory() == null ? "bundled" : k.directory().toString());
+        served.put("loadedAt", k.loadedAt().toString());
+        served.put("watcher", k.watcher().name().toLowerCase(Locale.ROOT));
+        served.put("lastError", k.lastError());
+        served.put("summary", knowledge.current().base().toString());
         Map<String, Object> h = new LinkedHashMap<>();
-        h.put("status", "ok");
+        h.put("status", k.watcher() == Knowledge.Watcher.STOPPED ? "degraded" : "ok");
         h.put("uptimeSeconds", Duration.between(startedAt, clock.instant()).toSeconds());
         h.put("outboxBacklog", outbox.backlog());
         h.put("watchedDeadlines", desk.watched());
-        h.put("knowledge", knowledge.current().base().toString());
+        h.put("knowledge", served);
         return h;
     }
 

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * until {@link #startWatching(Duration)}: it starts one daemon thread that reads the four files at every poll and
  * parses the bytes it read when they differ from those in service; a change that loads is swapped in atomically,
  * files that do not load keep the old snapshot serving, are tried again at the next poll and are logged once (naming
- * file, id and field). {@link #close()} stops the thread. Thread-safe.
+ * file, id and field). {@link #close()} stops the thread. {@link #status()} says what is served and whether the
+ * thread still polls, without waiting for a poll. Thread-safe.
  */
 public final class Knowledge implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Knowledge.class);
@@ -44,26 +47,57 @@ public final class Knowledge implements AutoCloseable {
         }
     }
 
+    /** Whether the directory is watched: not (bundled, not started or closed), polling, or stopped by an error. */
+    public enum Watcher {
+        OFF, RUNNING, STOPPED
+    }
+
+    /**
+     * What is served and how it is kept up to date.
+     *
+     * @param directory the watched directory, or null for the bundled sample
+     * @param loadedAt  when the snapshot in service was loaded
+     * @param watcher   whether the directory is polled
+     * @param lastError on one line, why the files on disk are not served (a refused reload) or why the watcher
+     *                  stopped; null when the files on disk are those in service
+     */
+    public record Status(Path directory, Instant loadedAt, Watcher watcher, String lastError) {
+    }
+
+    /** The snapshot in service and when it was loaded. */
+    private record Served(Snapshot snapshot, Instant at) {
+    }
+
     private final Path directory;
-    private final AtomicReference<Snapshot> current;
+    private final Clock clock;
+    private final AtomicReference<Served> current;
     private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     /** Digest of the files the current snapshot was parsed from; null for the bundled sample. */
     private byte[] served;
     /** The last refusal logged (digest of the files read, if any, and the problem), so that it is logged once. */
     private String refusal;
-    private Thread watcher;
+    /** {@link Status#lastError()}; read by {@link #status()} without the lock. */
+    private volatile String lastError;
+    /** Written under the lock, read by {@link #status()} without it. */
+    private volatile Thread watcher;
     private volatile boolean closed;
 
-    private Knowledge(Path directory, Snapshot first, byte[] served) {
+    private Knowledge(Path directory, Snapshot first, byte[] served, Clock clock) {
         this.directory = directory;
-        this.current = new AtomicReference<>(first);
+        this.clock = clock;
+        this.current = new AtomicReference<>(new Served(first, clock.instant()));
         this.served = served;
     }
 
     /** The sample city bundled in this jar; never reloads. */
     public static Knowledge bundled() {
-        return new Knowledge(null, Snapshot.of(KnowledgeLoader.loadBundled()), null);
+        return bundled(Clock.systemUTC());
+    }
+
+    /** {@link #bundled()}, its load time read from {@code clock}. */
+    public static Knowledge bundled(Clock clock) {
+        return new Knowledge(null, Snapshot.of(KnowledgeLoader.loadBundled()), null, clock);
     }
 
     /**
@@ -72,11 +106,17 @@ public final class Knowledge implements AutoCloseable {
      * @throws KnowledgeException when a file is missing, does not parse or fails validation
      */
     public static Knowledge fromDirectory(Path directory) {
+        return fromDirectory(directory, Clock.systemUTC());
+    }
+
+    /** {@link #fromDirectory(Path)}, the load time of each snapshot read from {@code clock}. */
+    public static Knowledge fromDirectory(Path directory, Clock clock) {
         Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(clock, "clock");
         Map<String, byte[]> files = KnowledgeLoader.read(directory);
         KnowledgeBase base = KnowledgeLoader.parse(files);
         logGaps(directory, base);
-        return new Knowledge(directory, Snapshot.of(base), digest(files));
+        return new Knowledge(directory, Snapshot.of(base), digest(files), clock);
     }
 
     private static void logGaps(Path directory, KnowledgeBase base) {
@@ -87,7 +127,15 @@ public final class Knowledge implements AutoCloseable {
 
     /** The snapshot in service now. */
     public Snapshot current() {
-        return current.get();
+        return current.get().snapshot();
+    }
+
+    /** What is served, since when, and whether the watcher polls. Cheap and never blocks: it takes no lock. */
+    public Status status() {
+        Served s = current.get();
+        Thread w = watcher;
+        Watcher state = directory == null || w == null ? Watcher.OFF : w.isAlive() ? Watcher.RUNNING : Watcher.STOPPED;
+        return new Status(directory, s.at(), state, lastError);
     }
 
     /** The watched directory, empty for the bundled sample. */
@@ -120,6 +168,7 @@ public final class Knowledge implements AutoCloseable {
             }
             byte[] digest = digest(files);
             if (Arrays.equals(digest, served)) {
+                lastError = null;
                 if (refusal != null) {
                     refusal = null; // the same broken edit made again is logged again
                     LOG.info("event=knowledge_files_restored dir={} action=\"none: the files are back to the "
@@ -137,7 +186,8 @@ public final class Knowledge implements AutoCloseable {
             }
             served = digest;
             refusal = null;
-            current.set(next);
+            lastError = null;
+            current.set(new Served(next, clock.instant()));
             LOG.info("event=knowledge_reloaded dir={} knowledge=\"{}\"", directory, next.base());
             logGaps(directory, next.base());
             for (Consumer<Snapshot> l : listeners) {
@@ -150,6 +200,7 @@ public final class Knowledge implements AutoCloseable {
     /** Logs a refusal unless it is the one logged last; returns false. */
     private boolean refused(byte[] digest, String problem) {
         String key = (digest == null ? "-" : HexFormat.of().formatHex(digest)) + " " + problem;
+        lastError = oneLine(problem);
         if (!key.equals(refusal)) {
             refusal = key;
             LOG.warn("event=knowledge_reload_rejected dir={} problem=\"{}\" action=\"the previous knowledge keeps "
@@ -206,6 +257,7 @@ public final class Knowledge implements AutoCloseable {
                 lastFailure = null;
             } catch (VirtualMachineError e) {
                 if (!(e instanceof OutOfMemoryError || e instanceof StackOverflowError)) {
+                    lastError = oneLine("watcher stopped: " + e);
                     LOG.error("event=knowledge_watcher_stopped dir={} error=\"{}\" action=\"the knowledge in service "
                             + "stays; edits are no longer picked up: restart the server\"", directory, e.toString(), e);
                     throw e;
@@ -215,6 +267,10 @@ public final class Knowledge implements AutoCloseable {
                 lastFailure = logFailure(lastFailure, e);
             }
         }
+    }
+
+    private static String oneLine(String s) {
+        return s.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
     private String logFailure(String last, Throwable e) {

@@ -353,8 +353,12 @@ class KnowledgeTest {
                     .filter(t -> t.getName().equals("knowledge-watcher")).findFirst().orElseThrow();
             watcher.setUncaughtExceptionHandler((t, e) -> { }); // expected: keep the test output quiet
             replace(faq, withFirstAnswer(faq, "答复一"));
+            assertEquals(Knowledge.Watcher.RUNNING, k.status().watcher());
             watcher.join(5000);
             assertFalse(watcher.isAlive());
+            assertEquals(Knowledge.Watcher.STOPPED, k.status().watcher());
+            assertTrue(k.status().lastError().startsWith("watcher stopped: java.lang.InternalError"),
+                    k.status().lastError());
             List<String> errors = log.at(Level.ERROR);
             assertEquals(1, errors.size(), errors.toString());
             assertTrue(errors.get(0).startsWith("event=knowledge_watcher_stopped"), errors.get(0));

@@ -9,8 +9,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /healthz}: 200 with the supplier's map as JSON. The supplier runs on the event loop, so that health
- * answers even when the application executor is saturated: it must be cheap and must not block.
+ * {@code GET /healthz}: the supplier's map as JSON, 200 when its {@code status} is {@code ok} and 503 otherwise (a
+ * part stopped: a load balancer or monitor sees it). The supplier runs on the event loop, so that health answers
+ * even when the application executor is saturated: it must be cheap and must not block.
  */
 final class HealthEndpoint {
 
@@ -21,6 +22,8 @@ final class HealthEndpoint {
     }
 
     CompletableFuture<Response> get(Request request, EventExecutor loop) {
-        return CompletableFuture.completedFuture(Response.json(HttpResponseStatus.OK, health.get()));
+        Map<String, Object> h = health.get();
+        return CompletableFuture.completedFuture(Response.json("ok".equals(h.get("status")) ? HttpResponseStatus.OK
+                : HttpResponseStatus.SERVICE_UNAVAILABLE, h));
     }
 }

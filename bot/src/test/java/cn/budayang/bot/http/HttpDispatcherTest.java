@@ -45,6 +45,17 @@ class HttpDispatcherTest {
     }
 
     @Test
+    void healthzOtherThanOkIs503WithItsJson() {
+        EmbeddedChannel ch = channel(() -> java.util.Map.of("status", "degraded"));
+        ch.writeInbound(Fixtures.get("/healthz"));
+        Resp r = next(ch);
+        assertEquals(503, r.status());
+        assertEquals("{\"status\":\"degraded\"}", r.body());
+        assertTrue(ch.isActive());
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
     void unknownPathIs404Json() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Fixtures.get("/nope?x=1"));

@@ -25,6 +25,9 @@ import java.util.Set;
  * @param rating       the constituent's rating of the latest answer; cleared when a rating of 未解决 reopens the
  *                     ticket (the history keeps it)
  * @param reopened     the latest reopening (未解决) and its answer deadline, or null; a new assignment clears it
+ * @param latestRating the constituent's latest rating, whatever it said: unlike {@code rating} it is kept when a
+ *                     rating of 未解决 reopens the ticket and when the ticket is reassigned, until a later rating
+ *                     replaces it; null on tickets stored before it was kept (see {@link #countedRating()})
  * @param deliveries   outbound messages sent about this ticket and how they fared
  */
 public record Ticket(
@@ -48,6 +51,7 @@ public record Ticket(
         List<Answer> answers,
         Rating rating,
         Reopen reopened,
+        Rating latestRating,
         List<HistoryEntry> history,
         List<Delivery> deliveries) {
 
@@ -99,14 +103,16 @@ public record Ticket(
                                   String areaGroupId, Instant now) {
         return new Ticket(id, TicketStatus.ADMITTED, openId, question, null, stationId, areaGroupId, now, null, null,
                 null, false, false, null, List.of(), List.of(), List.of(first), List.of(), null, null,
-                List.of(new HistoryEntry(now, TicketStatus.ADMITTED, "admit", "constituent", "审核准入")), List.of());
+                null, List.of(new HistoryEntry(now, TicketStatus.ADMITTED, "admit", "constituent", "审核准入")),
+                List.of());
     }
 
     public Ticket withStatus(TicketStatus next, String event, String actor, String note, Instant now) {
         Lifecycle.check(status, next, event);
         return new Ticket(id, next, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
-                rating, reopened, append(history, new HistoryEntry(now, next, event, actor, note)), deliveries);
+                rating, reopened, latestRating, append(history, new HistoryEntry(now, next, event, actor, note)),
+                deliveries);
     }
 
     /**
@@ -117,13 +123,14 @@ public record Ticket(
         Lifecycle.check(status, TicketStatus.ASSIGNED, "assign");
         return new Ticket(id, TicketStatus.ASSIGNED, openId, question, group, stationId, areaGroupId, createdAt, now,
                 deadline, null, false, false, null, List.of(), declined, messages, answers, rating, null,
-                append(history, new HistoryEntry(now, TicketStatus.ASSIGNED, "assign", actor, note)), deliveries);
+                latestRating, append(history, new HistoryEntry(now, TicketStatus.ASSIGNED, "assign", actor, note)),
+                deliveries);
     }
 
     public Ticket withMessage(TicketMessage m) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, append(messages, m),
-                answers, rating, reopened, history, deliveries);
+                answers, rating, reopened, latestRating, history, deliveries);
     }
 
     public Ticket answered(Answer a) {
@@ -131,7 +138,7 @@ public record Ticket(
         Instant first = firstAnsweredAt == null ? a.at() : firstAnsweredAt;
         return new Ticket(id, TicketStatus.ANSWERED, openId, question, groupId, stationId, areaGroupId, createdAt,
                 assignedAt, deadlineAt, first, reminded, overdue, claimedBy, forwardedTo, declined, messages,
-                append(answers, a), rating, reopened,
+                append(answers, a), rating, reopened, latestRating,
                 append(history, new HistoryEntry(a.at(), TicketStatus.ANSWERED, "answer", a.deputyName(), "办复")),
                 deliveries);
     }
@@ -140,7 +147,8 @@ public record Ticket(
         Lifecycle.check(status, next, "rate");
         return new Ticket(id, next, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers, r,
-                reopened, append(history, new HistoryEntry(r.at(), next, "rate", "constituent", note)), deliveries);
+                reopened, r, append(history, new HistoryEntry(r.at(), next, "rate", "constituent", note)),
+                deliveries);
     }
 
     /**
@@ -151,7 +159,7 @@ public record Ticket(
         Lifecycle.check(status, TicketStatus.ESCALATED, "rate");
         return new Ticket(id, TicketStatus.ESCALATED, openId, question, groupId, stationId, areaGroupId, createdAt,
                 assignedAt, deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages,
-                answers, null, new Reopen(r.at(), deadline, false, false),
+                answers, null, new Reopen(r.at(), deadline, false, false), r,
                 append(history, new HistoryEntry(r.at(), TicketStatus.ESCALATED, "rate", "constituent", note)),
                 deliveries);
     }
@@ -161,6 +169,7 @@ public record Ticket(
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
                 rating, new Reopen(reopened.at(), reopened.deadlineAt(), true, reopened.escalated()),
+                latestRating,
                 append(history, new HistoryEntry(now, status, "remind", "system", "重新督办答复期限过半提醒")),
                 deliveries);
     }
@@ -170,13 +179,14 @@ public record Ticket(
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, true, claimedBy, forwardedTo, declined, messages, answers,
                 rating, new Reopen(reopened.at(), reopened.deadlineAt(), reopened.reminded(), true),
-                append(history, new HistoryEntry(now, status, "escalate", actor, note)), deliveries);
+                latestRating, append(history, new HistoryEntry(now, status, "escalate", actor, note)), deliveries);
     }
 
     public Ticket claimed(String deputyId, String deputyName, Instant now) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, deputyId, forwardedTo, declined, messages, answers,
-                rating, reopened, append(history, new HistoryEntry(now, status, "claim", deputyName, "认领")),
+                rating, reopened, latestRating,
+                append(history, new HistoryEntry(now, status, "claim", deputyName, "认领")),
                 deliveries);
     }
 
@@ -185,14 +195,16 @@ public record Ticket(
         d.add(group);
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, List.copyOf(d), messages,
-                answers, rating, reopened,
+                answers, rating, reopened, latestRating,
                 append(history, new HistoryEntry(now, status, "decline", deputyName, "非本组：" + group)), deliveries);
     }
 
     public Ticket remindedAt(Instant now) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, true, overdue, claimedBy, forwardedTo, declined, messages, answers, rating,
-                reopened, append(history, new HistoryEntry(now, status, "remind", "system", "答复期限过半提醒")), deliveries);
+                reopened, latestRating,
+                append(history, new HistoryEntry(now, status, "remind", "system", "答复期限过半提醒")),
+                deliveries);
     }
 
     /** 督办: escalated and flagged overdue. */
@@ -200,7 +212,7 @@ public record Ticket(
         Lifecycle.check(status, TicketStatus.ESCALATED, "escalate");
         return new Ticket(id, TicketStatus.ESCALATED, openId, question, groupId, stationId, areaGroupId, createdAt,
                 assignedAt, deadlineAt, firstAnsweredAt, reminded, true, claimedBy, forwardedTo, declined, messages,
-                answers, rating, reopened,
+                answers, rating, reopened, latestRating,
                 append(history, new HistoryEntry(now, TicketStatus.ESCALATED, "escalate", actor, note)), deliveries);
     }
 
@@ -208,20 +220,38 @@ public record Ticket(
     public Ticket noted(String event, String actor, String note, Instant now) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
-                rating, reopened, append(history, new HistoryEntry(now, status, event, actor, note)), deliveries);
+                rating, reopened, latestRating, append(history, new HistoryEntry(now, status, event, actor, note)),
+                deliveries);
     }
 
     public Ticket withForwardedTo(List<String> deputyIds) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, deputyIds, declined, messages, answers,
-                rating, reopened, history, deliveries);
+                rating, reopened, latestRating, history, deliveries);
+    }
+
+    /**
+     * The rating the statistics count (解决率, 满意率): the constituent's latest rating. A ticket reopened by 未解决
+     * counts as rated, not solved, with the satisfaction that rating gave, until its next answer is rated; a
+     * ticket never rated counts as not rated. For a ticket stored before {@link #latestRating()} was kept and
+     * reopened since: not solved and not satisfied (the satisfaction is in the history's note only). Null when the
+     * ticket does not count.
+     */
+    public Rating countedRating() {
+        if (latestRating != null) {
+            return latestRating;
+        }
+        if (rating != null) {
+            return rating;
+        }
+        return reopened == null ? null : new Rating(reopened.at(), false, 3);
     }
 
     /** The ticket as shown: with the deliveries kept in the outbox. */
     public Ticket withDeliveries(List<Delivery> d) {
         return new Ticket(id, status, openId, question, groupId, stationId, areaGroupId, createdAt, assignedAt,
                 deadlineAt, firstAnsweredAt, reminded, overdue, claimedBy, forwardedTo, declined, messages, answers,
-                rating, reopened, history, d);
+                rating, reopened, latestRating, history, d);
     }
 
     private static <T> List<T> append(List<T> list, T item) {

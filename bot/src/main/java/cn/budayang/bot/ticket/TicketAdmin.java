@@ -17,7 +17,9 @@ import java.util.TreeMap;
 /**
  * The admin API's reads over the store: ticket lists, one ticket, and the statistics the congress reports on —
  * 响应率 (answered within the deadline), 解决率 (rated solved) and 满意率 (rated 满意 or 基本满意), overall and per
- * group and station.
+ * group and station. A ticket counts by its latest rating ({@link Ticket#countedRating()}): one reopened by a rating
+ * of 未解决 is rated and not solved (and satisfied only if that rating said 满意 or 基本满意) until its next answer
+ * is rated.
  */
 public final class TicketAdmin implements AdminQueries {
 
@@ -124,12 +126,14 @@ public final class TicketAdmin implements AdminQueries {
                     answeredInTime++;
                 }
             }
-            if (t.rating() != null) {
+            // by the latest rating: a ticket reopened by 未解决 counts as rated and not solved until re-rated
+            Ticket.Rating r = t.countedRating();
+            if (r != null) {
                 rated++;
-                if (t.rating().solved()) {
+                if (r.solved()) {
                     solved++;
                 }
-                if (t.rating().satisfied()) {
+                if (r.satisfied()) {
                     satisfied++;
                 }
             }

@@ -73,9 +73,15 @@ public final class Outbox implements AutoCloseable {
         List<Long> handle(Store s, OutboxEntry entry, Instant now);
     }
 
+    /** Told, inside the store write that records it, that WeChat accepted a text (every part of it). */
+    public interface Delivered {
+        void handle(Store s, OutboxEntry entry, Instant now);
+    }
+
     private final Store store;
     private final Sender sender;
     private volatile Undeliverable undeliverable = (s, e, now) -> List.of();
+    private volatile Delivered delivered = (s, e, now) -> { };
     private final String noticeTemplateId;
     private final Clock clock;
     private final ExecutorService pool;
@@ -108,6 +114,11 @@ public final class Outbox implements AutoCloseable {
     /** Sets who is told about undeliverable texts (the desk, which forwards to another deputy). */
     public void onUndeliverable(Undeliverable handler) {
         this.undeliverable = handler;
+    }
+
+    /** Sets who is told about delivered texts (the desk, which starts an answer's rating window). */
+    public void onDelivered(Delivered handler) {
+        this.delivered = handler;
     }
 
     /**
@@ -427,6 +438,9 @@ public final class Outbox implements AutoCloseable {
             }
         }
         s.outbox().put(id, next);
+        if (next.kind() == Kind.TEXT && next.state() == State.SENT) {
+            delivered.handle(s, next, now);
+        }
         // a refusal for the account's settings or for the text itself is about no one recipient: nobody else would
         // be reached either
         boolean notTheRecipient = r.error != null && (r.error.kind() == WeChatApiException.Kind.CONFIG

@@ -1,5 +1,6 @@
 package cn.budayang.bot.reception;
 
+import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.bot.outbox.TextLimit;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.Ticket.Answer;
@@ -75,7 +76,7 @@ public final class ConversationEngine {
     /** A number picking one of the choices the bot just offered (您是不是想问 FAQs, 属于哪一类 groups). */
     private static final Pattern CHOICE = Pattern.compile("^([1-9])[.。、]?$");
     private static final Pattern MINSHENG = Pattern.compile("^民生实事\\s*[:：,，]?\\s*\\S.*$", Pattern.DOTALL);
-    /** An answer not rated within this time counts as 基本满意. */
+    /** An answer not rated within this time of reaching the constituent counts as 基本满意. */
     public static final Duration RATING_WINDOW = Duration.ofDays(10);
     /** Duty staff answer 人工 on working days 9:00–17:30 (as the FAQ tells constituents). */
     /** What asks for the customer-service desk (人工). */
@@ -219,16 +220,17 @@ public final class ConversationEngine {
 
     /**
      * What the clock does to one ticket: the reminder at half the deadline, escalation (督办) at the deadline, and
-     * an answer not rated within {@link #RATING_WINDOW} counts as 基本满意 (as the FAQ tells constituents). A ticket
+     * an answer not rated within {@link #RATING_WINDOW} of its delivery to the constituent counts as 基本满意 (as the
+     * FAQ tells constituents; see {@link #ratingDue}). A ticket
      * reopened by a rating of 未解决 gets the same reminder and 督办 for its new deadline.
      * Returns no actions when nothing is due; never escalates a ticket twice for one deadline.
      */
     public Decision onClock(DeskState state, Ticket ticket, Instant now) {
         Changes ch = new Changes(state);
         // an answered ticket waits for its rating (one stored with the rating that reopened it, before reopening
-        // cleared it, too)
+        // cleared it, too), from when the answer reached the constituent: one still waiting or refused is not rated
         if (ticket.status() == TicketStatus.ANSWERED) {
-            Instant due = ratingDue(ticket);
+            Instant due = ratingDue(ticket, state.deliveries(ticket.id()));
             if (due != null && !now.isBefore(due)) {
                 ch.put(ticket.rated(new Rating(now, true, 2), TicketStatus.RATED, "逾期未评价，按基本满意处理"));
                 Conversation c = ch.conversation(ticket.openId());
@@ -303,10 +305,29 @@ public final class ConversationEngine {
         return new Decision(null, ch.actions());
     }
 
-    /** When an answered ticket's rating is due: {@link #RATING_WINDOW} after its latest answer. */
-    public static Instant ratingDue(Ticket t) {
-        return t.answers().isEmpty() ? null : t.answers().get(t.answers().size() - 1).at().plus(RATING_WINDOW);
+    /**
+     * When an answered ticket's rating is due: {@link #RATING_WINDOW} after its latest answer was delivered to the
+     * constituent (WeChat accepted the relay, the ticket's last delivery of purpose {@value #RELAY}); null while
+     * that relay is pending, waiting for the constituent's next message, failed or parked: an answer the
+     * constituent never received is not rated for them.
+     */
+    public static Instant ratingDue(Ticket t, List<Ticket.Delivery> deliveries) {
+        if (t.answers().isEmpty()) {
+            return null;
+        }
+        Ticket.Delivery relay = null;
+        for (Ticket.Delivery d : deliveries) {
+            if (RELAY.equals(d.purpose())) {
+                relay = d;
+            }
+        }
+        return relay != null && SENT.equals(relay.state()) && relay.at() != null
+                ? relay.at().plus(RATING_WINDOW) : null;
     }
+
+    /** The purpose of the text that takes an answer to the constituent. */
+    public static final String RELAY = "relay";
+    private static final String SENT = OutboxEntry.State.SENT.wireName();
 
     // ---------------------------------------------------------------- text
 
@@ -1116,7 +1137,7 @@ public final class ConversationEngine {
         Conversation constituent = ch.conversation(t.openId());
         List<String> alsoAwaiting = constituent.ticketIds().stream()
                 .filter(id -> !id.equals(t.id()) && awaiting(ch, t.openId(), id)).toList();
-        ch.send(t.openId(), Texts.relay(answered, d, group, text, alsoAwaiting), t.id(), "群众", "relay");
+        ch.send(t.openId(), Texts.relay(answered, d, group, text, alsoAwaiting), t.id(), "群众", RELAY);
         // the rating request is now the last question put to the constituent: a number rates, it picks no FAQ
         constituent = constituent.withRatingTicket(t.id()).withChoices(List.of());
         if (t.id().equals(constituent.openTicketId())) {

@@ -66,6 +66,34 @@ public final class Desk implements Reception {
         this.routingExecutor = routingExecutor;
         this.clock = clock;
         outbox.onUndeliverable(this::undeliverable);
+        outbox.onDelivered(this::delivered);
+    }
+
+    /** An answer reached the constituent: its rating window starts now (see {@link ConversationEngine#ratingDue}). */
+    private void delivered(Store s, cn.budayang.bot.outbox.OutboxEntry e, Instant now) {
+        if (e.ticketId() == null || !ConversationEngine.RELAY.equals(e.purpose())) {
+            return;
+        }
+        try {
+            s.tickets().get(Long.parseLong(e.ticketId())).ifPresent(t -> track(s, t));
+        } catch (NumberFormatException ignored) {
+            // not a ticket of ours
+        }
+    }
+
+    /** The ticket's deliveries as the outbox records them now, oldest first. */
+    static List<Ticket.Delivery> deliveries(Store s, String ticketId) {
+        long[] ids;
+        try {
+            ids = s.ticketDeliveries().get(Long.parseLong(ticketId)).orElse(new long[0]);
+        } catch (NumberFormatException e) {
+            return List.of();
+        }
+        List<Ticket.Delivery> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            s.outbox().get(id).ifPresent(e -> out.add(Outbox.delivery(e)));
+        }
+        return out;
     }
 
     /** A forward that cannot reach its deputy goes to another deputy of the group. */
@@ -83,7 +111,7 @@ public final class Desk implements Reception {
         for (Ticket t : store.openTickets()) {
             if (t.status() == TicketStatus.ASSIGNED || t.status() == TicketStatus.ANSWERED
                     || ConversationEngine.reopenWatched(t)) {
-                track(t);
+                track(store, t);
             }
         }
     }
@@ -160,7 +188,7 @@ public final class Desk implements Reception {
         for (Action a : actions) {
             if (a instanceof Action.SaveTicket t) {
                 s.tickets().put(Long.parseLong(t.ticket().id()), t.ticket());
-                track(t.ticket());
+                track(s, t.ticket());
             } else if (a instanceof Action.SaveConversation c) {
                 s.conversations().put(c.conversation().openId(), c.conversation());
             } else if (a instanceof Action.BindDeputy b) {
@@ -197,7 +225,8 @@ public final class Desk implements Reception {
 
     /**
      * Does what the clock asks of open tickets: reminders at half the deadline, escalation (督办) at the deadline
-     * (also the new deadline of a reopened ticket), answers not rated in time counted as 基本满意;
+     * (also the new deadline of a reopened ticket), answers not rated within ten days of reaching the constituent
+     * counted as 基本满意;
      * once an hour it also forgets de-duplication records older than {@link #DEDUP_TTL}. Runs as one store write;
      * completes, after its commit, with how many tickets changed.
      */
@@ -221,7 +250,7 @@ public final class Desk implements Reception {
                     changed++;
                     created.addAll(apply(s, d.actions(), now));
                 } else {
-                    track(t.get());
+                    track(s, t.get());
                 }
             }
             if (Duration.between(lastPrune, now).compareTo(Duration.ofHours(1)) >= 0) {
@@ -239,9 +268,18 @@ public final class Desk implements Reception {
         });
     }
 
-    private void track(Ticket t) {
-        if (t.status() == TicketStatus.ANSWERED && !t.answers().isEmpty()) {
-            due.put(t.id(), ConversationEngine.ratingDue(t));
+    /**
+     * Indexes when the clock next acts on the ticket, if ever. An answered ticket is watched once its answer reached
+     * the constituent ({@link #delivered} tracks it again then).
+     */
+    private void track(Store s, Ticket t) {
+        if (t.status() == TicketStatus.ANSWERED) {
+            Instant rating = ConversationEngine.ratingDue(t, deliveries(s, t.id()));
+            if (rating == null) {
+                due.remove(t.id());
+            } else {
+                due.put(t.id(), rating);
+            }
             return;
         }
         if (ConversationEngine.reopenWatched(t)) {
@@ -299,6 +337,11 @@ public final class Desk implements Reception {
             } catch (NumberFormatException e) {
                 return Optional.empty();
             }
+        }
+
+        @Override
+        public List<Ticket.Delivery> deliveries(String ticketId) {
+            return Desk.deliveries(s, ticketId);
         }
 
         @Override

@@ -4,6 +4,7 @@ import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.knowledge.KnowledgeBase;
 import cn.budayang.knowledge.RouteDecision;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -16,6 +17,12 @@ public interface DeskState {
     Conversation conversation(String openId);
 
     Optional<Ticket> ticket(String id);
+
+    /**
+     * The ticket's outbound messages and how they fared, oldest first, as the outbox records them (a text WeChat
+     * accepted is {@code sent}, at the time it was accepted).
+     */
+    List<Ticket.Delivery> deliveries(String ticketId);
 
     /** The openid a deputy bound with 绑定, if any. */
     Optional<String> boundOpenId(String deputyId);

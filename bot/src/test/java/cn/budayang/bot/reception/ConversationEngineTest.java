@@ -60,6 +60,7 @@ class ConversationEngineTest {
     @BeforeEach
     void fresh() {
         state = new MapState(knowledge.current().router());
+        state.clock = () -> now;
     }
 
     private String say(String from, String text) {
@@ -1257,6 +1258,31 @@ class ConversationEngineTest {
         assertEquals(TicketStatus.RATED, rated.status());
         assertEquals(2, rated.rating().satisfaction());
         assertNull(state.conversation(CITIZEN).ratingTicketId());
+    }
+
+    /**
+     * Regression: an answer the constituent never received (its relay waiting for their next message) was rated
+     * 基本满意, and solved, ten days after the deputy gave it.
+     */
+    @Test
+    void theTenDaysForARatingStartWhenTheAnswerReachedTheConstituent() {
+        yuBoundAndTicket1001();
+        state.unreachable.add(CITIZEN);
+        say(YU, "#1001 已安排疏通");
+        Ticket answered = state.tickets.get("1001");
+        assertTrue(state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(30)))).isEmpty(),
+                "never received: not rated");
+        assertEquals(TicketStatus.ANSWERED, state.tickets.get("1001").status());
+        assertNull(ConversationEngine.ratingDue(answered, state.deliveries("1001")));
+
+        now = now.plus(Duration.ofDays(12));
+        state.reach(CITIZEN);
+        assertEquals(now.plus(ConversationEngine.RATING_WINDOW),
+                ConversationEngine.ratingDue(answered, state.deliveries("1001")));
+        assertTrue(state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(9)))).isEmpty());
+        state.apply(engine.onClock(state, answered, now.plus(Duration.ofDays(10))));
+        assertEquals(TicketStatus.RATED, state.tickets.get("1001").status());
+        assertEquals(2, state.tickets.get("1001").rating().satisfaction());
     }
 
     @Test

@@ -6,11 +6,14 @@ import cn.budayang.knowledge.RouteDecision;
 import cn.budayang.knowledge.Router;
 
 import java.util.ArrayList;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** Conversation state in plain maps, for tests of the pure core; {@link #apply} performs a decision's actions. */
 final class MapState implements DeskState {
@@ -21,6 +24,13 @@ final class MapState implements DeskState {
     final Map<String, Ticket> tickets = new HashMap<>();
     final Map<String, String> bindings = new HashMap<>();
     final List<Action.Send> sent = new ArrayList<>();
+    /** Each ticket's sends as the outbox would record them: sent at {@link #clock}, or waiting for the unreachable. */
+    final Map<String, List<Ticket.Delivery>> deliveries = new HashMap<>();
+    /** Recipients WeChat does not reach now: their texts wait (45015) until {@link #reach}. */
+    final Set<String> unreachable = new HashSet<>();
+    /** When sends are delivered; tests that move time point it at their clock. */
+    Supplier<Instant> clock = () -> Instant.parse("2026-11-26T02:00:00Z");
+    private final Map<String, String> recipientOf = new HashMap<>();
     private long seq = 1000;
 
     MapState(Router router) {
@@ -63,6 +73,19 @@ final class MapState implements DeskState {
         return router.route(text, excludedGroups);
     }
 
+    @Override
+    public List<Ticket.Delivery> deliveries(String ticketId) {
+        return List.copyOf(deliveries.getOrDefault(ticketId, List.of()));
+    }
+
+    /** {@code openId} can be reached again: what waits for them is delivered now. */
+    void reach(String openId) {
+        unreachable.remove(openId);
+        deliveries.values().forEach(list -> list.replaceAll(d -> d.state().equals("waiting")
+                && openId.equals(recipientOf.get(d.outboxId()))
+                ? new Ticket.Delivery(d.outboxId(), d.recipient(), d.purpose(), "sent", null, clock.get()) : d));
+    }
+
     /** Performs the actions and returns the sends of this decision. */
     List<Action.Send> apply(ConversationEngine.Decision d) {
         List<Action.Send> sends = new ArrayList<>();
@@ -75,6 +98,14 @@ final class MapState implements DeskState {
                 bindings.put(b.deputyId(), b.openId());
             } else if (a instanceof Action.Send s) {
                 sends.add(s);
+                if (s.ticketId() != null) {
+                    String id = String.valueOf(recipientOf.size() + 1);
+                    recipientOf.put(id, s.openId());
+                    boolean waits = unreachable.contains(s.openId());
+                    deliveries.computeIfAbsent(s.ticketId(), k -> new ArrayList<>()).add(new Ticket.Delivery(id,
+                            s.recipient(), s.purpose(), waits ? "waiting" : "sent", waits ? 45015 : null,
+                            clock.get()));
+                }
             }
         }
         sent.addAll(sends);

@@ -1,6 +1,7 @@
 package cn.budayang.bot;
 
 import cn.budayang.bot.config.BotConfig;
+import cn.budayang.bot.http.AdminExecutors;
 import cn.budayang.bot.http.BotServer;
 import cn.budayang.bot.outbox.Outbox;
 import cn.budayang.bot.reception.ConversationEngine;
@@ -43,14 +44,21 @@ public final class BotApp implements AutoCloseable {
     static final Duration MIN_TICK = Duration.ofSeconds(1);
     /** Concurrent outbound calls: WeChat answers in tens of milliseconds, so sends wait on the network, not CPU. */
     static final int OUTBOX_THREADS = 16;
+    /** Admin lookups, and ticket lists, that may run at once (each kind apart from the other). */
+    static final int ADMIN_THREADS = 2;
 
     private final BotConfig config;
     private final Clock clock;
     private final Knowledge knowledge;
     private final Store store;
     private final ExecutorService appExecutor;
-    /** The admin API's queries, one at a time, apart from the webhook's work. */
-    private final ExecutorService adminExecutor;
+    /**
+     * The admin API's queries, apart from the webhook's work and from each other: lookups of one ticket, ticket
+     * lists, and the statistics one at a time (requests that queue behind one computation get its result).
+     */
+    private final ExecutorService adminLookups;
+    private final ExecutorService adminLists;
+    private final ExecutorService adminStats;
     private final Outbox outbox;
     private final Desk desk;
     private final TicketAdmin admin;
@@ -76,7 +84,9 @@ public final class BotApp implements AutoCloseable {
         }
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.appExecutor = Executors.newFixedThreadPool(threads, named("app"));
-        this.adminExecutor = Executors.newSingleThreadExecutor(named("admin"));
+        this.adminLookups = Executors.newFixedThreadPool(ADMIN_THREADS, named("admin-lookup"));
+        this.adminLists = Executors.newFixedThreadPool(ADMIN_THREADS, named("admin-list"));
+        this.adminStats = Executors.newSingleThreadExecutor(named("admin-stats"));
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         WeChatApiClient api = new WeChatApiClient(config.apiBase(), config.wechat(), http, clock, Sleeper.system(),
                 false);
@@ -95,7 +105,8 @@ public final class BotApp implements AutoCloseable {
                 appExecutor, clock);
         this.admin = new TicketAdmin(store, clock);
         WeChatProtocol protocol = new WeChatProtocol(config.wechat(), clock, config.freshness(), new SecureRandom());
-        this.server = new BotServer(config, protocol, desk, admin, this::health, appExecutor, adminExecutor, clock);
+        this.server = new BotServer(config, protocol, desk, admin, this::health, appExecutor,
+                new AdminExecutors(adminLookups, adminLists, adminStats), clock);
         this.ticker = Executors.newSingleThreadScheduledExecutor(named("lifecycle-clock"));
     }
 
@@ -179,7 +190,9 @@ public final class BotApp implements AutoCloseable {
         knowledge.close();
         store.close();
         appExecutor.shutdown();
-        adminExecutor.shutdownNow();
+        adminLookups.shutdownNow();
+        adminLists.shutdownNow();
+        adminStats.shutdownNow();
         try {
             appExecutor.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

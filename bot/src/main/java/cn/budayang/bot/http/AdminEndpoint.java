@@ -22,7 +22,8 @@ import java.util.stream.Collectors;
  *
  * <p>{@link #authorize} guards every {@code /api} path: {@code Authorization: Bearer <token>} compared in constant
  * time (over SHA-256 digests, so not even the length leaks); missing or wrong: 401 with {@code WWW-Authenticate};
- * no token configured: 401 for everything. Queries run on the application executor.
+ * no token configured: 401 for everything. Queries run on the admin executors: a lookup of one ticket never waits
+ * behind a list or the statistics.
  * <ul>
  *   <li>{@code GET /api/tickets?status=&group=&station=&openId=&limit=&offset=} — JSON array, newest first;
  *       empty parameters count as absent; {@code limit} 1..5000 (default 100), {@code offset} ≥ 0, {@code status}
@@ -39,15 +40,16 @@ final class AdminEndpoint {
 
     private final AdminQueries queries;
     private final byte[] tokenDigest;
-    private final Executor appExecutor;
+    private final AdminExecutors executors;
 
     /**
      * @param adminToken the bearer token, or null to refuse every request
+     * @param executors  where lookups, lists and statistics run (each apart from the others)
      */
-    AdminEndpoint(AdminQueries queries, String adminToken, Executor appExecutor) {
+    AdminEndpoint(AdminQueries queries, String adminToken, AdminExecutors executors) {
         this.queries = Objects.requireNonNull(queries, "queries");
         this.tokenDigest = adminToken == null || adminToken.isEmpty() ? null : sha256(adminToken);
-        this.appExecutor = Objects.requireNonNull(appExecutor, "appExecutor");
+        this.executors = Objects.requireNonNull(executors, "executors");
     }
 
     /** Route guard: returns when the request carries the admin token, else throws a 401. */
@@ -70,15 +72,15 @@ final class AdminEndpoint {
         String path = request.path();
         if (path.equals(TICKETS)) {
             TicketQuery query = ticketQuery(request);
-            return async(() -> Response.json(HttpResponseStatus.OK, queries.tickets(query)));
+            return async(executors.lists(), () -> Response.json(HttpResponseStatus.OK, queries.tickets(query)));
         }
         if (path.equals(STATS)) {
-            return async(() -> Response.json(HttpResponseStatus.OK, queries.stats()));
+            return async(executors.stats(), () -> Response.json(HttpResponseStatus.OK, queries.stats()));
         }
         if (path.startsWith(TICKETS + "/")) {
             String id = path.substring(TICKETS.length() + 1);
             if (!id.isEmpty() && id.indexOf('/') < 0) {
-                return async(() -> queries.ticket(id)
+                return async(executors.lookups(), () -> queries.ticket(id)
                         .map(t -> Response.json(HttpResponseStatus.OK, t))
                         .orElseThrow(() -> HttpError.notFound("no ticket " + HttpDispatcher.abbreviate(id))));
             }
@@ -86,8 +88,8 @@ final class AdminEndpoint {
         throw HttpError.notFound("no such path: " + HttpDispatcher.abbreviate(path));
     }
 
-    private CompletableFuture<Response> async(Supplier<Response> work) {
-        return CompletableFuture.supplyAsync(work, appExecutor);
+    private static CompletableFuture<Response> async(Executor executor, Supplier<Response> work) {
+        return CompletableFuture.supplyAsync(work, executor);
     }
 
     static TicketQuery ticketQuery(Request r) {

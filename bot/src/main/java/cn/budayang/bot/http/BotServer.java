@@ -66,9 +66,19 @@ public final class BotServer implements AutoCloseable {
     public BotServer(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
                      Supplier<Map<String, Object>> health, Executor appExecutor, Executor adminExecutor,
                      Clock clock) {
+        this(config, protocol, reception, admin, health, appExecutor, AdminExecutors.all(adminExecutor), clock);
+    }
+
+    /**
+     * @param adminExecutors run the admin API's lookups, lists and statistics, each apart from the others and from
+     *                       {@code appExecutor}
+     */
+    public BotServer(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
+                     Supplier<Map<String, Object>> health, Executor appExecutor, AdminExecutors adminExecutors,
+                     Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
         this.initializer = new BotServerInitializer(
-                routes(config, protocol, reception, admin, health, appExecutor, adminExecutor, clock), appExecutor,
+                routes(config, protocol, reception, admin, health, appExecutor, adminExecutors, clock), appExecutor,
                 config.maxBodyBytes(), config.idleTimeout(), REQUEST_TIMEOUT);
     }
 
@@ -76,8 +86,15 @@ public final class BotServer implements AutoCloseable {
     static List<Route> routes(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
                               Supplier<Map<String, Object>> health, Executor appExecutor, Executor adminExecutor,
                               Clock clock) {
+        return routes(config, protocol, reception, admin, health, appExecutor, AdminExecutors.all(adminExecutor),
+                clock);
+    }
+
+    static List<Route> routes(BotConfig config, WeChatProtocol protocol, Reception reception, AdminQueries admin,
+                              Supplier<Map<String, Object>> health, Executor appExecutor,
+                              AdminExecutors adminExecutors, Clock clock) {
         WeChatEndpoint wechat = new WeChatEndpoint(protocol, reception, appExecutor, clock, config.replyBudget());
-        AdminEndpoint api = new AdminEndpoint(admin, config.adminToken(), adminExecutor);
+        AdminEndpoint api = new AdminEndpoint(admin, config.adminToken(), adminExecutors);
         HealthEndpoint healthz = new HealthEndpoint(health);
         return List.of(
                 Route.exact("/wechat", Map.of(HttpMethod.GET, wechat::verify, HttpMethod.POST, wechat::receive)),

@@ -54,6 +54,8 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
     private final Executor appExecutor;
     private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
     private boolean busy;
+    /** The exchange being answered, or null; one given up at the request timeout is no longer it. */
+    private Exchange current;
 
     /**
      * @param routes      tried in order; the first whose path matches answers
@@ -87,6 +89,8 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (evt instanceof IdleStateEvent) {
             log.debug("closing idle connection {}", ctx.channel().id());
             ctx.close();
+        } else if (evt instanceof RequestTimeoutHandler.Expired expired) {
+            timedOut(ctx, expired);
         } else if (evt instanceof BoundedHttpObjectAggregator.RequestTooLarge tooLarge) {
             submit(ctx, new Exchange(tooLarge.request(), HttpError.tooLarge(
                     "request body exceeds " + tooLarge.limit() + " bytes", true)));
@@ -122,6 +126,7 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private void start(ChannelHandlerContext ctx, Exchange exchange) {
         busy = true;
+        current = exchange;
         CompletableFuture<Response> answer;
         try {
             answer = exchange.refusal() != null
@@ -130,8 +135,52 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
-        answer.whenComplete((response, failure) ->
-                onLoop(ctx, () -> finish(ctx, exchange.request(), response, failure)));
+        answer.whenComplete((response, failure) -> onLoop(ctx, () -> {
+            if (current == exchange) {
+                finish(ctx, exchange.request(), response, failure);
+            } else {
+                abandoned(exchange.request(), response);
+            }
+        }));
+    }
+
+    /**
+     * The request timeout passed before the answer started: a request being worked on gets a 503 saying so (logged
+     * once, at WARN), one that never arrived in full (a slow or stalled client) nothing; the connection is closed
+     * either way.
+     */
+    private void timedOut(ChannelHandlerContext ctx, RequestTimeoutHandler.Expired expired) {
+        Exchange ex = current;
+        current = null;
+        busy = false;
+        waiting.clear();
+        if (ex == null) {
+            log.debug("closing {}: request not received in full within {} s", ctx.channel().id(),
+                    expired.timeout().toSeconds());
+            ctx.close();
+            return;
+        }
+        Request r = ex.request();
+        String what = r.method() + " " + abbreviate(r.path());
+        log.warn("event=request_timeout request=\"{}\" seconds={} action=\"answered 503 and closed the connection; "
+                + "the server is busy (the admin API's statistics and unfiltered lists of a large store take "
+                + "longest): the client may try again in a minute\"", what, expired.timeout().toSeconds());
+        Response timeout = HttpError.timedOut(what + " was not answered within " + expired.timeout().toSeconds()
+                + " s: the server is busy (statistics and lists of a large store take longest). Try again in a "
+                + "minute; narrow a list with status, group, station or openId, or page it with limit.",
+                RETRY_AFTER_SECONDS).toResponse();
+        ctx.writeAndFlush(toNetty(timeout, true)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** When to try again after a request timed out, in seconds (the statistics are reused for up to a minute). */
+    static final long RETRY_AFTER_SECONDS = 60;
+
+    /** The answer of a request given up at the request timeout: dropped, its undelivered action run. */
+    private void abandoned(Request request, Response response) {
+        log.debug("dropping the late answer of {} {}", request.method(), abbreviate(request.path()));
+        if (response != null && response.undelivered() != null) {
+            runUndelivered(response.undelivered());
+        }
     }
 
     private CompletableFuture<Response> route(Request request, EventExecutor loop) {
@@ -174,6 +223,7 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
             });
         }
         busy = false;
+        current = null;
         if (close) {
             written.addListener(ChannelFutureListener.CLOSE);
             waiting.clear();

@@ -80,6 +80,15 @@ final class HttpError extends RuntimeException {
         return new HttpError(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", message, null, Map.of(), false);
     }
 
+    /**
+     * 503 for a request whose answer did not start within the request timeout; the connection is closed after it
+     * (the late answer, should it come, is dropped) and {@code Retry-After} says when to try again.
+     */
+    static HttpError timedOut(String message, long retryAfterSeconds) {
+        return new HttpError(HttpResponseStatus.SERVICE_UNAVAILABLE, "timeout", message, null,
+                Map.of(HttpHeaderNames.RETRY_AFTER.toString(), String.valueOf(retryAfterSeconds)), true);
+    }
+
     static HttpError internal() {
         return new HttpError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "internal error; see the log",
                 null, Map.of(), false);

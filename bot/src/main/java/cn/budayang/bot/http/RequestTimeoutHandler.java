@@ -12,14 +12,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Slow-loris guard, placed before the HTTP codec: the first bytes of a request start a deadline, the first bytes
- * of the response clear it; when the deadline passes first the connection is closed. Unlike a plain read timeout
- * this also catches a client that trickles one byte at a time, and it leaves idle keep-alive connections to the
- * idle timeout. The deadline therefore bounds "request received and answer started", so it must exceed the
- * slowest endpoint (the webhook answers within its reply budget).
+ * of the response clear it; when the deadline passes first, {@link Expired} goes down the pipeline: the
+ * {@link HttpDispatcher} answers a request it is working on with a 503 and closes the connection, and closes one
+ * whose request never arrived in full. Unlike a plain read timeout this also catches a client that trickles one
+ * byte at a time, and it leaves idle keep-alive connections to the idle timeout. The deadline therefore bounds
+ * "request received and answer started", so it must exceed the slowest endpoint (the webhook answers within its
+ * reply budget).
  */
 final class RequestTimeoutHandler extends ChannelDuplexHandler {
 
     private static final Logger log = LoggerFactory.getLogger(RequestTimeoutHandler.class);
+
+    /** The user event of a deadline passed: the request was not answered within {@code timeout}. */
+    record Expired(Duration timeout) {
+    }
 
     private final long timeoutNanos;
     private ScheduledFuture<?> deadline;
@@ -58,9 +64,9 @@ final class RequestTimeoutHandler extends ChannelDuplexHandler {
 
     private void expire(ChannelHandlerContext ctx) {
         deadline = null;
-        log.debug("closing {}: request not completed within {} ms", ctx.channel().id(),
+        log.debug("request on {} not answered within {} ms", ctx.channel().id(),
                 TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
-        ctx.close();
+        ctx.fireUserEventTriggered(new Expired(Duration.ofNanos(timeoutNanos)));
     }
 
     private void cancel() {

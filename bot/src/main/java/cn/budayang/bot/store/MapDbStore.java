@@ -950,10 +950,15 @@ public final class MapDbStore implements Store {
 
         @Override
         public List<V> scan(Predicate<V> filter, boolean descending, int offset, int limit) {
-            List<V> out = new ArrayList<>(Math.min(limit, 256));
+            return scanAs(type, filter, descending, offset, limit);
+        }
+
+        @Override
+        public <T> List<T> scanAs(Class<T> view, Predicate<T> filter, boolean descending, int offset, int limit) {
+            List<T> out = new ArrayList<>(Math.min(limit, 256));
             int skipped = 0;
             for (Iterator<Map.Entry<K, byte[]>> it = entries(descending); it.hasNext(); ) {
-                V v = Json.read(it.next().getValue(), type);
+                T v = Json.read(it.next().getValue(), view);
                 if (!filter.test(v)) {
                     continue;
                 }

@@ -26,4 +26,11 @@ public interface Table<K, V> {
      * returning at most {@code limit}.
      */
     List<V> scan(Predicate<V> filter, boolean descending, int offset, int limit);
+
+    /**
+     * Like {@link #scan}, but reads each stored value as {@code view}: a record of some of the value's fields, which
+     * is much cheaper to read than the whole value when the value is large (a ticket's messages and history). Reads
+     * the stored values, not the cache of whole values.
+     */
+    <T> List<T> scanAs(Class<T> view, Predicate<T> filter, boolean descending, int offset, int limit);
 }

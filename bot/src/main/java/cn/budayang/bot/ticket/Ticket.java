@@ -238,6 +238,10 @@ public record Ticket(
      * ticket does not count.
      */
     public Rating countedRating() {
+        return countedRating(latestRating, rating, reopened);
+    }
+
+    static Rating countedRating(Rating latestRating, Rating rating, Reopen reopened) {
         if (latestRating != null) {
             return latestRating;
         }

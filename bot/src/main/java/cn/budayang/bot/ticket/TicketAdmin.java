@@ -23,18 +23,37 @@ import java.util.TreeMap;
  */
 public final class TicketAdmin implements AdminQueries {
 
+    /** Statistics that took at least this long to compute are reused for a while; cheaper ones never are. */
+    static final Duration REUSE_FROM = Duration.ofMillis(200);
+    /** How long computed statistics are reused: ten times what they took, at most this long. */
+    static final Duration MAX_REUSE = Duration.ofSeconds(60);
+
     private final Store store;
     private final Clock clock;
+    /** The last statistics computed, reused while fresh; guarded by {@code this}. */
+    private Computed last;
+
+    private record Computed(Map<String, Object> stats, long startedNanos, long tookNanos) {
+        boolean fresh(long nowNanos) {
+            return tookNanos >= REUSE_FROM.toNanos()
+                    && nowNanos - startedNanos < Math.min(MAX_REUSE.toNanos(), 10 * tookNanos);
+        }
+    }
 
     public TicketAdmin(Store store, Clock clock) {
         this.store = store;
         this.clock = clock;
     }
 
+    /**
+     * Filters on each ticket's {@link TicketFigures} (cheap to read), then reads the page's tickets whole. A ticket
+     * changed between the two reads is shown as it is now.
+     */
     @Override
     public List<Ticket> tickets(TicketQuery query) {
-        return store.tickets().scan(query::matches, true, query.offset(), query.limit()).stream()
-                .map(this::withDeliveries).toList();
+        return store.tickets().scanAs(TicketFigures.class, query::matches, true, query.offset(), query.limit())
+                .stream().map(f -> store.tickets().get(Long.parseLong(f.id())))
+                .flatMap(Optional::stream).map(this::withDeliveries).toList();
     }
 
     @Override
@@ -57,8 +76,23 @@ public final class TicketAdmin implements AdminQueries {
         return t.withDeliveries(out);
     }
 
+    /**
+     * The statistics, with {@code computedAt}. They read every ticket, so those of a large store (seconds) are reused
+     * for ten times what they took, at most {@link #MAX_REUSE}: a request meanwhile gets them at once. Computed one
+     * at a time: a caller that arrives while they are computed waits for that result.
+     */
     @Override
-    public Map<String, Object> stats() {
+    public synchronized Map<String, Object> stats() {
+        long started = System.nanoTime();
+        if (last != null && last.fresh(started)) {
+            return last.stats();
+        }
+        Map<String, Object> stats = compute();
+        last = new Computed(stats, started, System.nanoTime() - started);
+        return stats;
+    }
+
+    private Map<String, Object> compute() {
         Instant now = clock.instant();
         Rates all = new Rates();
         Map<String, Long> byStatus = new TreeMap<>();
@@ -69,7 +103,8 @@ public final class TicketAdmin implements AdminQueries {
         Map<String, Rates> byStation = new TreeMap<>();
         List<Long> firstAnswerSeconds = new ArrayList<>();
         long overdue = 0;
-        for (Ticket t : store.tickets().scan(t -> true, false, 0, Integer.MAX_VALUE)) {
+        for (TicketFigures t : store.tickets().scanAs(TicketFigures.class, t -> true, false, 0,
+                Integer.MAX_VALUE)) {
             byStatus.merge(t.status().wireName(), 1L, Long::sum);
             all.add(t, now);
             if (t.groupId() != null) {
@@ -85,6 +120,7 @@ public final class TicketAdmin implements AdminQueries {
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("computedAt", now);
         out.put("total", all.total);
         out.put("byStatus", byStatus);
         out.put("overdue", overdue);
@@ -118,7 +154,7 @@ public final class TicketAdmin implements AdminQueries {
         long solved;
         long satisfied;
 
-        void add(Ticket t, Instant now) {
+        void add(TicketFigures t, Instant now) {
             total++;
             if (t.deadlineAt() != null && (t.firstAnsweredAt() != null || !now.isBefore(t.deadlineAt()))) {
                 due++;

@@ -21,6 +21,13 @@ public record TicketQuery(TicketStatus status, String groupId, String stationId,
         return new TicketQuery(null, null, null, null, DEFAULT_LIMIT, 0);
     }
 
+    boolean matches(TicketFigures t) {
+        return (status == null || status == t.status())
+                && (groupId == null || groupId.equals(t.groupId()))
+                && (stationId == null || stationId.equals(t.stationId()))
+                && (openId == null || openId.equals(t.openId()));
+    }
+
     boolean matches(Ticket t) {
         return (status == null || status == t.status())
                 && (groupId == null || groupId.equals(t.groupId()))

@@ -167,6 +167,39 @@ class BotServerInitializerTest {
         assertFalse(ch.finishAndReleaseAll());
     }
 
+    /**
+     * Regression: an admin query still running at the request timeout (statistics of a large store behind others)
+     * had its connection closed with no answer at all and nothing logged above debug.
+     */
+    @Test
+    void aRequestNotAnsweredAtTheRequestTimeoutGetsA503SayingWhatToDo() throws Exception {
+        java.util.concurrent.Executor never = task -> { }; // a query that never finishes
+        List<Route> routes = BotServer.routes(Fixtures.config(false, Fixtures.ADMIN_TOKEN), Fixtures.protocol(false),
+                reception, new FakeAdminQueries(List.of()), Fixtures::health, Fixtures.DIRECT, never,
+                Fixtures.CLOCK);
+        EmbeddedChannel ch = new EmbeddedChannel(new BotServerInitializer(routes, Fixtures.DIRECT, MAX_BODY, IDLE,
+                REQUEST_TIMEOUT));
+        ch.writeInbound(ascii("GET /api/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + Fixtures.ADMIN_TOKEN
+                + "\r\n\r\n"));
+        ch.advanceTimeBy(REQUEST_TIMEOUT.toSeconds() - 1, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isActive());
+        ch.advanceTimeBy(2, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        List<Resp> answers = wireResponses(ch);
+        assertEquals(1, answers.size(), "one answer");
+        Resp r = answers.get(0);
+        assertEquals(503, r.status());
+        assertEquals("60", r.header(io.netty.handler.codec.http.HttpHeaderNames.RETRY_AFTER));
+        com.fasterxml.jackson.databind.JsonNode body = cn.budayang.bot.Json.mapper().readTree(r.body());
+        assertEquals("timeout", body.get("error").asText());
+        String message = body.get("message").asText();
+        assertTrue(message.contains("GET /api/stats") && message.contains("30 s") && message.contains("Try again"),
+                message);
+        assertFalse(ch.isActive(), "closed after the answer");
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
     @Test
     void answeredRequestClearsTheRequestTimeout() {
         EmbeddedChannel ch = channel();

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -27,7 +28,8 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@code GET /api/tickets?status=&group=&station=&openId=&limit=&offset=} — JSON array, newest first;
  *       empty parameters count as absent; {@code limit} 1..5000 (default 100), {@code offset} ≥ 0, {@code status}
- *       one of the wire names; anything else is a 400 naming the parameter.</li>
+ *       one of the wire names; {@code groupId} and {@code stationId} are other names of {@code group} and
+ *       {@code station}; a bad value, an unknown parameter or one given twice is a 400 naming the parameter.</li>
  *   <li>{@code GET /api/tickets/{id}} — the ticket, or 404.</li>
  *   <li>{@code GET /api/stats} — the statistics map.</li>
  * </ul>
@@ -75,11 +77,13 @@ final class AdminEndpoint {
             return async(executors.lists(), () -> Response.json(HttpResponseStatus.OK, queries.tickets(query)));
         }
         if (path.equals(STATS)) {
+            checkParameters(request, List.of());
             return async(executors.stats(), () -> Response.json(HttpResponseStatus.OK, queries.stats()));
         }
         if (path.startsWith(TICKETS + "/")) {
             String id = path.substring(TICKETS.length() + 1);
             if (!id.isEmpty() && id.indexOf('/') < 0) {
+                checkParameters(request, List.of());
                 return async(executors.lookups(), () -> queries.ticket(id)
                         .map(t -> Response.json(HttpResponseStatus.OK, t))
                         .orElseThrow(() -> HttpError.notFound("no ticket " + HttpDispatcher.abbreviate(id))));
@@ -92,7 +96,37 @@ final class AdminEndpoint {
         return CompletableFuture.supplyAsync(work, executor);
     }
 
+    /** The parameters of {@code /api/tickets}; {@code groupId} and {@code stationId}, as a ticket names them, too. */
+    static final List<String> TICKET_PARAMETERS = List.of("status", "group", "station", "openId", "limit", "offset",
+            "groupId", "stationId");
+
+    /**
+     * Refuses (400 bad_parameter, naming it) a parameter the path does not take, or one given twice (also as
+     * {@code group} and {@code groupId}): ignored, it would return what was not asked for.
+     */
+    static void checkParameters(Request r, List<String> accepted) {
+        String accepts = accepted.isEmpty() ? HttpDispatcher.abbreviate(r.path()) + " takes no parameters"
+                : "accepted parameters: " + String.join(", ", accepted);
+        for (String name : r.query().keySet()) {
+            if (!accepted.contains(name)) {
+                throw HttpError.badParameter(name, "unknown parameter " + HttpDispatcher.abbreviate(name) + "; "
+                        + accepts);
+            }
+        }
+        for (String name : r.repeated()) {
+            throw HttpError.badParameter(name, name + " is given more than once; give it once (one value); "
+                    + accepts);
+        }
+        for (String[] alias : new String[][] {{"group", "groupId"}, {"station", "stationId"}}) {
+            if (r.query().containsKey(alias[0]) && r.query().containsKey(alias[1])) {
+                throw HttpError.badParameter(alias[1], alias[1] + " is another name of " + alias[0]
+                        + ": give one of them; " + accepts);
+            }
+        }
+    }
+
     static TicketQuery ticketQuery(Request r) {
+        checkParameters(r, TICKET_PARAMETERS);
         TicketStatus status = null;
         String s = r.param("status");
         if (s != null) {
@@ -102,7 +136,9 @@ final class AdminEndpoint {
         }
         int limit = intParam(r, "limit", TicketQuery.DEFAULT_LIMIT, 1, TicketQuery.MAX_LIMIT);
         int offset = intParam(r, "offset", 0, 0, Integer.MAX_VALUE);
-        return new TicketQuery(status, r.param("group"), r.param("station"), r.param("openId"), limit, offset);
+        String group = r.param("group") != null ? r.param("group") : r.param("groupId");
+        String station = r.param("station") != null ? r.param("station") : r.param("stationId");
+        return new TicketQuery(status, group, station, r.param("openId"), limit, offset);
     }
 
     private static int intParam(Request r, String name, int dflt, int min, int max) {

@@ -11,16 +11,19 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One request, copied out of Netty's reference-counted message so that it can cross threads: URL-decoded path,
- * the first value of each query parameter, a copy of the headers and the body bytes; {@code uriProblem} says why the
- * URI could not be decoded (then path and query are left undecoded and empty), or is null.
+ * the first value of each query parameter (and, in {@code repeated}, the names given more than once), a copy of the
+ * headers and the body bytes; {@code uriProblem} says why the URI could not be decoded (then path and query are left
+ * undecoded and empty), or is null.
  */
-record Request(HttpMethod method, String uri, String path, Map<String, String> query, HttpHeaders headers,
-               byte[] body, boolean keepAlive, String uriProblem) {
+record Request(HttpMethod method, String uri, String path, Map<String, String> query, Set<String> repeated,
+               HttpHeaders headers, byte[] body, boolean keepAlive, String uriProblem) {
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -38,6 +41,7 @@ record Request(HttpMethod method, String uri, String path, Map<String, String> q
     private static Request head(HttpRequest req, byte[] body) {
         QueryStringDecoder qs = new QueryStringDecoder(req.uri());
         Map<String, String> query = new LinkedHashMap<>();
+        Set<String> repeated = new LinkedHashSet<>();
         String path;
         String problem = null;
         try {
@@ -45,16 +49,21 @@ record Request(HttpMethod method, String uri, String path, Map<String, String> q
                 if (!e.getValue().isEmpty()) {
                     query.put(e.getKey(), e.getValue().get(0));
                 }
+                if (e.getValue().size() > 1) {
+                    repeated.add(e.getKey());
+                }
             }
             path = qs.path();
         } catch (IllegalArgumentException e) {
             // a bad %-escape: the dispatcher answers 400 (uriProblem); kept undecoded meanwhile
             query.clear();
+            repeated.clear();
             path = qs.rawPath();
             problem = String.valueOf(e.getMessage());
         }
         HttpHeaders headers = new DefaultHttpHeaders().set(req.headers());
-        return new Request(req.method(), req.uri(), path, Collections.unmodifiableMap(query), headers, body,
+        return new Request(req.method(), req.uri(), path, Collections.unmodifiableMap(query),
+                Collections.unmodifiableSet(repeated), headers, body,
                 HttpUtil.isKeepAlive((HttpMessage) req), problem);
     }
 

@@ -103,7 +103,7 @@ class AdminEndpointTest {
     @Test
     void filtersAndPagingArePassedOn() throws Exception {
         EmbeddedChannel ch = channel(Fixtures.ADMIN_TOKEN);
-        Resp r = get(ch, "/api/tickets?status=Assigned&group=G1&station=S%2F1&openId=o1&limit=1&offset=1&group=ignored");
+        Resp r = get(ch, "/api/tickets?status=Assigned&group=G1&station=S%2F1&openId=o1&limit=1&offset=1");
         assertEquals(200, r.status());
         assertEquals(TicketStatus.ASSIGNED, admin.lastQuery.status());
         assertEquals("G1", admin.lastQuery.groupId());
@@ -132,6 +132,45 @@ class AdminEndpointTest {
         assertEquals(parameter, body.get("parameter").asText());
         assertTrue(body.get("message").asText().contains(parameter), body.toString());
         assertEquals(0, admin.calls.get());
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    /**
+     * Regression: unknown, misspelled and repeated parameters were ignored, and the unfiltered list came back as if
+     * it were the filtered one.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            /api/tickets?grop=pro-urban                       | grop
+            /api/tickets?stationID=zzz                        | stationID
+            /api/tickets?from=&to=                            | from
+            /api/tickets?status=assigned&status=escalated     | status
+            /api/tickets?group=pro-urban&groupId=pro-finance  | groupId
+            /api/stats?group=pro-urban                        | group
+            /api/tickets/1024?verbose=1                       | verbose
+            """)
+    void unknownOrRepeatedParametersAre400NamingTheParameterAndTheAcceptedOnes(String uri, String parameter)
+            throws Exception {
+        EmbeddedChannel ch = channel(Fixtures.ADMIN_TOKEN);
+        Resp r = get(ch, uri);
+        assertEquals(400, r.status(), uri);
+        JsonNode body = json(r);
+        assertEquals("bad_parameter", body.get("error").asText());
+        assertEquals(parameter, body.get("parameter").asText());
+        String message = body.get("message").asText();
+        assertTrue(message.contains(parameter), message);
+        assertTrue(uri.startsWith("/api/tickets?") ? message.contains("status, group, station, openId, limit, offset")
+                : message.contains("takes no parameters"), message);
+        assertEquals(0, admin.calls.get());
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void groupIdAndStationIdAreOtherNamesOfGroupAndStation() {
+        EmbeddedChannel ch = channel(Fixtures.ADMIN_TOKEN);
+        assertEquals(200, get(ch, "/api/tickets?groupId=pro-urban&stationId=S001").status());
+        assertEquals("pro-urban", admin.lastQuery.groupId());
+        assertEquals("S001", admin.lastQuery.stationId());
         assertFalse(ch.finishAndReleaseAll());
     }
 

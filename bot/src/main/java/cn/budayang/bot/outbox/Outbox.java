@@ -128,8 +128,10 @@ public final class Outbox implements AutoCloseable {
      */
     public void start() {
         List<OutboxEntry> parkedForSettings = new ArrayList<>();
-        for (OutboxEntry e : store.outbox().scan(e -> e.state() == State.PENDING || e.state() == State.WAITING
-                || parkedForSettings(e), false, 0, Integer.MAX_VALUE)) {
+        for (OutboxEntry e : store.unfinishedOutbox()) {
+            if (e.state() == State.PARKED && !parkedForSettings(e)) {
+                continue;
+            }
             if (e.state() == State.PENDING) {
                 schedule(e.id(), e.nextAttemptAt());
             } else if (e.state() == State.WAITING) {

@@ -44,6 +44,11 @@ public record OutboxEntry(
         }
     }
 
+    /** True while the entry may still be sent: pending, waiting for its recipient, or parked until a restart. */
+    public boolean unfinished() {
+        return state == State.PENDING || state == State.WAITING || state == State.PARKED;
+    }
+
     public static OutboxEntry text(long id, String openId, String text, String ticketId, String recipient,
                                    String purpose, Instant now) {
         return new OutboxEntry(id, openId, Kind.TEXT, text, ticketId, recipient, purpose, State.PENDING, 0, 0, now,

@@ -138,8 +138,10 @@ public final class MapDbStore implements Store {
     private final MapTable<Long, long[]> ticketDeliveries;
     /** Numbers of the open tickets ({@link cn.budayang.bot.ticket.TicketStatus#open()}), kept by {@link #tickets}. */
     private final MapTable<Long, Boolean> openTickets;
-    /** True when the file had no index of open tickets: it is built from every ticket once the journal is replayed. */
-    private final boolean indexMissing;
+    /** Ids of the outbox entries still to deliver or parked ({@link OutboxEntry#unfinished()}), kept by {@link #outbox}. */
+    private final MapTable<Long, Boolean> unfinishedOutbox;
+    /** The indexes the file did not have: each is built from its table once the journal is replayed. */
+    private final List<MapTable<?, ?>> indexesMissing = new ArrayList<>();
     private final List<MapTable<?, ?>> tables;
     private volatile boolean closed;
     /** Set when a batch could not be undone: the maps may hold writes that were never journalled. */
@@ -173,12 +175,21 @@ public final class MapDbStore implements Store {
                 .createOrOpen(), String.class);
         this.ticketDeliveries = new MapTable<>(this, 5, db.treeMap("ticketDeliveries", Serializer.LONG,
                 Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen(), long[].class);
-        this.indexMissing = !db.exists("openTickets");
+        if (!db.exists("openTickets")) {
+            indexesMissing.add(tickets);
+        }
+        if (!db.exists("unfinishedOutbox")) {
+            indexesMissing.add(outbox);
+        }
         this.openTickets = new MapTable<>(this, 6, db.treeMap("openTickets", Serializer.LONG, Serializer.BYTE_ARRAY)
                 .createOrOpen(), Boolean.class);
         tickets.indexBy(openTickets, t -> t.status().open());
+        this.unfinishedOutbox = new MapTable<>(this, 7, db.treeMap("unfinishedOutbox", Serializer.LONG,
+                Serializer.BYTE_ARRAY).createOrOpen(), Boolean.class);
+        outbox.indexBy(unfinishedOutbox, OutboxEntry::unfinished);
         // a table's number is its place in this list and in the journal's records: append new tables, never renumber
-        this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries, openTickets);
+        this.tables = List.of(tickets, conversations, processed, outbox, bindings, ticketDeliveries, openTickets,
+                unfinishedOutbox);
         for (int i = 0; i < tables.size(); i++) {
             if (tables.get(i).id != i) {
                 throw new IllegalStateException("store table " + i + " is numbered " + tables.get(i).id);
@@ -296,11 +307,9 @@ public final class MapDbStore implements Store {
         }
         try {
             store.replay(redo);
-            if (store.indexMissing) {
-                // a file (or snapshot) written before the index: built once, after the replay of journals that may
-                // not hold index writes
-                store.tickets.rebuildIndex();
-            }
+            // a file (or snapshot) written before an index: built once, after the replay of journals that may not
+            // hold its writes
+            store.indexesMissing.forEach(MapTable::rebuildIndex);
             // a journal with anything in it (replayed batches, or a batch cut short) is folded into a new snapshot
             if (journal.size() > 0 || Files.exists(dataDir.resolve(PREVIOUS_JOURNAL_NAME))
                     || !Files.exists(snapshot)) {
@@ -512,6 +521,12 @@ public final class MapDbStore implements Store {
     @Override
     public List<Ticket> openTickets() {
         return tickets.indexed();
+    }
+
+    /** {@inheritDoc} Read through an index of entry ids kept with every write of the outbox table. */
+    @Override
+    public List<OutboxEntry> unfinishedOutbox() {
+        return outbox.indexed();
     }
 
     @Override

@@ -28,6 +28,12 @@ public interface Store extends AutoCloseable {
      */
     List<Ticket> openTickets();
 
+    /**
+     * The outbox entries not yet sent nor failed for good ({@link OutboxEntry#unfinished()}: pending, waiting or
+     * parked), by id ascending, read without going through the finished ones.
+     */
+    List<OutboxEntry> unfinishedOutbox();
+
     /** Per-openid conversation state (constituents and deputies alike). */
     Table<String, Conversation> conversations();
 

@@ -2,6 +2,7 @@ package cn.budayang.bot.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.bot.ticket.Ticket;
 import cn.budayang.bot.ticket.TicketStatus;
 import java.io.IOException;
@@ -76,6 +77,41 @@ class MapDbStoreIndexTest {
         }
     }
 
+    private static OutboxEntry entry(long id, OutboxEntry.State state) {
+        OutboxEntry e = OutboxEntry.text(id, "oDeputy" + id, "路灯坏了", "1001", "deputy", "forward", T0);
+        return state == OutboxEntry.State.PENDING ? e : e.with(state, 1, T0, 45015, "out of the window", T0);
+    }
+
+    private static List<Long> entryIds(List<OutboxEntry> entries) {
+        return entries.stream().map(OutboxEntry::id).toList();
+    }
+
+    @Test
+    void unfinishedOutboxEntriesFollowEveryWriteOfAnEntry() {
+        try (MapDbStore store = MapDbStore.open(live)) {
+            store.write(s -> {
+                s.outbox().put(1L, entry(1, OutboxEntry.State.PENDING));
+                s.outbox().put(2L, entry(2, OutboxEntry.State.WAITING));
+                s.outbox().put(3L, entry(3, OutboxEntry.State.SENT));
+                s.outbox().put(4L, entry(4, OutboxEntry.State.PARKED));
+                s.outbox().put(5L, entry(5, OutboxEntry.State.FAILED));
+                return null;
+            }).join();
+            assertEquals(List.of(1L, 2L, 4L), entryIds(store.unfinishedOutbox()));
+            store.write(s -> {
+                s.outbox().put(1L, entry(1, OutboxEntry.State.SENT));
+                s.outbox().put(3L, entry(3, OutboxEntry.State.PENDING));
+                return null;
+            }).join();
+            assertEquals(List.of(2L, 3L, 4L), entryIds(store.unfinishedOutbox()));
+        }
+        forgetIndex(live.resolve(MapDbStore.FILE_NAME), "unfinishedOutbox");
+        forgetIndex(live.resolve(MapDbStore.SNAPSHOT_NAME), "unfinishedOutbox");
+        try (MapDbStore store = MapDbStore.open(live)) {
+            assertEquals(List.of(2L, 3L, 4L), entryIds(store.unfinishedOutbox()), "built at open for a file without it");
+        }
+    }
+
     @Test
     void aJobThatFailsLeavesTheIndexAsItWas() {
         try (MapDbStore store = MapDbStore.open(live)) {
@@ -126,8 +162,8 @@ class MapDbStoreIndexTest {
             }).join();
         }
         // the file as the store wrote it before it kept the index: no such collection in MapDB's catalogue
-        forgetIndex(live.resolve(MapDbStore.FILE_NAME));
-        forgetIndex(live.resolve(MapDbStore.SNAPSHOT_NAME));
+        forgetIndex(live.resolve(MapDbStore.FILE_NAME), "openTickets");
+        forgetIndex(live.resolve(MapDbStore.SNAPSHOT_NAME), "openTickets");
         try (MapDbStore store = MapDbStore.open(live)) {
             assertEquals(List.of(1001L, 1003L, 1005L), ids(store.openTickets()));
             store.write(s -> {
@@ -140,11 +176,11 @@ class MapDbStoreIndexTest {
         }
     }
 
-    private static void forgetIndex(Path file) {
+    private static void forgetIndex(Path file, String name) {
         DB db = DBMaker.fileDB(file.toFile()).fileMmapEnable().fileSyncDisable().make();
         try {
             SortedMap<String, String> catalog = db.nameCatalogLoad();
-            catalog.keySet().removeIf(k -> k.startsWith("openTickets#"));
+            catalog.keySet().removeIf(k -> k.startsWith(name + "#"));
             db.nameCatalogSave(catalog);
             db.commit();
         } finally {

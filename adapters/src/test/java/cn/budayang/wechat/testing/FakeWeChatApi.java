@@ -41,7 +41,8 @@ import java.util.function.Supplier;
  * <ol>
  *   <li>{@link #outage(boolean)}: HTTP 503 for everything;</li>
  *   <li>{@link #setDelay(Duration)}: wait before answering (to provoke client timeouts);</li>
- *   <li>token check (send endpoints), then {@link #failNext(String, int, int)}: the next {@code times} calls to
+ *   <li>token check (send endpoints), then {@link #failAlways(String, int)}: every call to the path answers
+ *       {@code errcode} until cleared, then {@link #failNext(String, int, int)}: the next {@code times} calls to
  *       the path answer {@code errcode};</li>
  *   <li>{@link #failFor(String, int)} / {@link #failNoticeFor(String, int)}: every text / notice to that OpenID
  *       answers {@code errcode} until {@link #clearFailFor(String)}.</li>
@@ -89,6 +90,7 @@ public final class FakeWeChatApi implements AutoCloseable {
     private final List<SentMessage> sentTexts = new ArrayList<>();
     private final List<SentNotice> notices = new ArrayList<>();
     private final Map<String, Deque<Integer>> failNext = new HashMap<>();
+    private final Map<String, Integer> failAlways = new HashMap<>();
     private final Map<String, Integer> failFor = new HashMap<>();
     private final Map<String, Integer> failNoticeFor = new HashMap<>();
     private final Set<String> validTokens = new HashSet<>();
@@ -146,6 +148,23 @@ public final class FakeWeChatApi implements AutoCloseable {
             for (int i = 0; i < times; i++) {
                 q.add(errcode);
             }
+        }
+    }
+
+    /**
+     * Every call to {@code path} answers {@code errcode} (e.g. 40001 from the token endpoint for a wrong AppSecret,
+     * 45009 from the send endpoint for a used-up daily quota) until {@link #clearFailAlways(String)}.
+     */
+    public void failAlways(String path, int errcode) {
+        synchronized (lock) {
+            failAlways.put(path, errcode);
+        }
+    }
+
+    /** Ends {@link #failAlways(String, int)} for {@code path}. */
+    public void clearFailAlways(String path) {
+        synchronized (lock) {
+            failAlways.remove(path);
         }
     }
 
@@ -479,6 +498,10 @@ public final class FakeWeChatApi implements AutoCloseable {
     }
 
     private Integer pollFailure(String path) {
+        Integer always = failAlways.get(path);
+        if (always != null) {
+            return always;
+        }
         Deque<Integer> queue = failNext.get(path);
         return queue == null ? null : queue.poll();
     }

@@ -123,8 +123,8 @@ public final class Outbox implements AutoCloseable {
 
     /**
      * Loads pending and waiting entries from the store and starts delivering. Entries parked because the account's
-     * settings were wrong (an errcode of {@link WeChatApiException.Kind#CONFIG}) are pending again: the settings may have
-     * been fixed.
+     * settings were wrong (a failure of {@link WeChatApiException.Kind#CONFIG}, as stored with the entry) are pending
+     * again: the settings may have been fixed.
      */
     public void start() {
         List<OutboxEntry> parkedForSettings = new ArrayList<>();
@@ -154,9 +154,12 @@ public final class Outbox implements AutoCloseable {
         dispatcher.start();
     }
 
+    /**
+     * Parked for the account's settings, as the client classified the failure when it happened: 40001 answered by the
+     * token endpoint is a wrong AppSecret there, though the same errcode from a send is a stale token.
+     */
     private static boolean parkedForSettings(OutboxEntry e) {
-        return e.state() == State.PARKED && e.lastErrcode() != null
-                && WeChatApiException.kindOf(e.lastErrcode()) == WeChatApiException.Kind.CONFIG;
+        return e.state() == State.PARKED && e.lastKind() == WeChatApiException.Kind.CONFIG;
     }
 
     /**
@@ -269,7 +272,7 @@ public final class Outbox implements AutoCloseable {
         }
         long noticeId = s.next("outbox");
         OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
-                e.recipient(), "invite", State.PENDING, 0, 0, now, null, null, now, now);
+                e.recipient(), "invite", State.PENDING, 0, 0, now, null, null, null, now, now);
         s.outbox().put(noticeId, notice);
         deliveries.add(notice);
         return List.of(noticeId);
@@ -388,12 +391,12 @@ public final class Outbox implements AutoCloseable {
                     if (e.kind() != Kind.NOTICE && wroteMeanwhile && tries < MAX_ATTEMPTS) {
                         // the recipient wrote while the call was under way: their window and quota are new, the
                         // refusal is about the state before; try again now instead of waiting for yet another message
-                        next = e.with(State.PENDING, tries, now, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.PENDING, tries, now, x, now);
                         again = now;
                     } else if (e.kind() == Kind.NOTICE) {
-                        next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.FAILED, tries, null, x, now);
                     } else {
-                        next = e.with(State.WAITING, tries, null, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.WAITING, tries, null, x, now);
                         if (x.kind() == WeChatApiException.Kind.QUOTA_EXHAUSTED) {
                             sentInWindow.put(e.openId(), Conversation.WINDOW_QUOTA);
                         } else {
@@ -412,27 +415,27 @@ public final class Outbox implements AutoCloseable {
                 default -> {
                     if (x.retryable() && tries < MAX_ATTEMPTS) {
                         again = now.plus(backoff(tries));
-                        next = e.with(State.PENDING, tries, again, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.PENDING, tries, again, x, now);
                     } else if (x.retryable()) {
-                        next = e.with(State.PARKED, tries, null, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.PARKED, tries, null, x, now);
                         log.warn("event=outbox_parked id={} purpose={} errcode={} action=\"delivery gave up after {} "
                                 + "attempts; see the ticket's deliveries\"", id, e.purpose(), x.errcode(), tries);
                     } else if (x.kind() == WeChatApiException.Kind.CONFIG) {
                         // the account's settings are wrong (AppID, AppSecret, IP whitelist): nothing about this text;
                         // it is parked and sent again when the server restarts with the settings fixed
-                        next = e.with(State.PARKED, tries, null, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.PARKED, tries, null, x, now);
                         quiet.error("outbox_config_error", "errcode=" + x.errcode() + " errmsg=\"" + x.errmsg()
                                 + "\" action=\"fix WECHAT_APP_ID / WECHAT_APP_SECRET or add this server's egress IP to "
                                 + "the account's API IP whitelist (40164), then restart: texts parked for this are "
                                 + "sent again at start\"");
                     } else if (x.kind() == WeChatApiException.Kind.CONTENT_TOO_LONG) {
                         // about the text, not its recipient: the same text would be refused again, to anyone
-                        next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.FAILED, tries, null, x, now);
                         log.warn("event=outbox_content_refused id={} ticket={} purpose={} errcode={} action=\"WeChat "
                                 + "refused the text as too long: not retried, no other recipient tried; the ticket's "
                                 + "deliveries show it failed\"", id, e.ticketId(), e.purpose(), x.errcode());
                     } else {
-                        next = e.with(State.FAILED, tries, null, x.errcode(), x.errmsg(), now);
+                        next = e.with(State.FAILED, tries, null, x, now);
                         log.warn("event=outbox_failed id={} purpose={} errcode={} kind={}", id, e.purpose(),
                                 x.errcode(), x.kind());
                     }

@@ -1,5 +1,7 @@
 package cn.budayang.bot.outbox;
 
+import cn.budayang.wechat.api.WeChatApiException;
+
 import java.time.Instant;
 
 /**
@@ -13,6 +15,11 @@ import java.time.Instant;
  * @param partsSent  of a text longer than one message ({@link TextLimit#split}), the parts WeChat accepted so far:
  *                   a later attempt goes on with the next one
  * @param nextAttemptAt when a pending entry is tried next
+ * @param lastErrcode   WeChat's errcode of the last failed attempt ({@code -2}: a transport failure), or null
+ * @param lastError     what that failure said (WeChat's errmsg, or the transport failure), or null
+ * @param lastErrorKind what the client made of it ({@link WeChatApiException.Kind} by name): the errcode alone does
+ *                      not tell, e.g. 40001 from the token endpoint is a wrong AppSecret, from a send a stale token;
+ *                      null for entries stored before it was kept (then {@link #lastKind} reads the errcode)
  */
 public record OutboxEntry(
         long id,
@@ -28,6 +35,7 @@ public record OutboxEntry(
         Instant nextAttemptAt,
         Integer lastErrcode,
         String lastError,
+        String lastErrorKind,
         Instant createdAt,
         Instant updatedAt) {
 
@@ -52,18 +60,41 @@ public record OutboxEntry(
     public static OutboxEntry text(long id, String openId, String text, String ticketId, String recipient,
                                    String purpose, Instant now) {
         return new OutboxEntry(id, openId, Kind.TEXT, text, ticketId, recipient, purpose, State.PENDING, 0, 0, now,
-                null, null, now, now);
+                null, null, null, now, now);
     }
 
+    /** This entry in state {@code s}; the kind of the last error stays while its errcode does (null clears both). */
     public OutboxEntry with(State s, int tries, Instant next, Integer errcode, String error, Instant now) {
+        String kindName = errcode != null && errcode.equals(lastErrcode) ? lastErrorKind : null;
         return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, s, tries, partsSent, next, errcode,
-                error, createdAt, now);
+                error, kindName, createdAt, now);
+    }
+
+    /** This entry in state {@code s} after an attempt that failed with {@code x}: its errcode, errmsg and kind. */
+    public OutboxEntry with(State s, int tries, Instant next, WeChatApiException x, Instant now) {
+        return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, s, tries, partsSent, next,
+                x.errcode(), x.errmsg(), x.kind().name(), createdAt, now);
+    }
+
+    /**
+     * What the last failure was: the kind stored with it, or for an entry stored before kinds were kept, the kind its
+     * errcode has on a send; null when the last attempt did not fail.
+     */
+    public WeChatApiException.Kind lastKind() {
+        if (lastErrorKind != null) {
+            try {
+                return WeChatApiException.Kind.valueOf(lastErrorKind);
+            } catch (IllegalArgumentException unknown) {
+                // a kind of a later version: read the errcode
+            }
+        }
+        return lastErrcode == null ? null : WeChatApiException.kindOf(lastErrcode);
     }
 
     /** This entry with {@code n} of its parts accepted by WeChat. */
     public OutboxEntry withPartsSent(int n) {
         return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, state, attempts, n, nextAttemptAt,
-                lastErrcode, lastError, createdAt, updatedAt);
+                lastErrcode, lastError, lastErrorKind, createdAt, updatedAt);
     }
 
     /** The messages a text still takes (a notice: none of the recipient's customer-service messages). */

@@ -91,6 +91,23 @@ class OutboxTest {
         }
     }
     @Test
+    void theKindOfAFailureIsKeptWithTheEntryAndAnEntryStoredWithoutOneReadsItFromItsErrcode() {
+        Instant now = Instant.parse("2026-11-26T02:00:00Z");
+        OutboxEntry e = OutboxEntry.text(31, "oDeputyX", "text", "1001", "代表 余宏超", "forward", now);
+        // 40001 from the token endpoint: the AppSecret is wrong (a send's 40001 would be a stale token)
+        OutboxEntry parked = e.with(OutboxEntry.State.PARKED, 1, null, new WeChatApiException("/cgi-bin/token",
+                40001, "invalid credential"), now);
+        OutboxEntry read = cn.budayang.bot.Json.read(cn.budayang.bot.Json.bytes(parked), OutboxEntry.class);
+        assertEquals(parked, read);
+        assertEquals(WeChatApiException.Kind.TOKEN, read.lastKind(), "kindOf(40001) as the client made it here");
+        String old = new String(cn.budayang.bot.Json.bytes(parked), StandardCharsets.UTF_8)
+                .replace(",\"lastErrorKind\":\"TOKEN\"", "");
+        assertTrue(!old.contains("lastErrorKind"), old);
+        assertEquals(WeChatApiException.Kind.TOKEN, cn.budayang.bot.Json.read(old.getBytes(StandardCharsets.UTF_8),
+                OutboxEntry.class).lastKind());
+    }
+
+    @Test
     void textsRefusedForTheAccountsSettingsAreParkedAndSentAgainAfterARestart() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
         AtomicInteger refused = new AtomicInteger();

@@ -22,6 +22,8 @@ public final class WeChatApiException extends RuntimeException {
         INVALID_OPENID,
         /** 43004: the recipient does not follow the account. */
         NOT_FOLLOWING,
+        /** 43019: the recipient is on the account's blacklist. */
+        BLOCKED,
         /** 43101: no subscription consent left. */
         CONSENT_MISSING,
         /** 45002: content too long; not retried (the same text is refused again, whoever it is for). */
@@ -79,6 +81,8 @@ public final class WeChatApiException extends RuntimeException {
                 return Kind.INVALID_OPENID;
             case 43004:
                 return Kind.NOT_FOLLOWING;
+            case 43019:
+                return Kind.BLOCKED;
             case 43101:
                 return Kind.CONSENT_MISSING;
             case 45002:
@@ -129,6 +133,27 @@ public final class WeChatApiException extends RuntimeException {
      * otherwise (for OUT_OF_WINDOW and QUOTA_EXHAUSTED the caller should fall back to a subscribe notice).
      */
     public boolean retryable() {
+        return retryable(kind);
+    }
+
+    /** Whether failures of this kind are temporary: TRANSPORT, BUSY, RATE_LIMITED and TOKEN. */
+    public static boolean retryable(Kind kind) {
         return kind == Kind.TRANSPORT || kind == Kind.BUSY || kind == Kind.RATE_LIMITED || kind == Kind.TOKEN;
+    }
+
+    /**
+     * Whether the refusal is about this one recipient (outside the 48-hour window, quota used, not following,
+     * blacklisted, an openid not of this account, no consent), so that someone else may still be reached. Failures of
+     * the network, the account (rate limits, busy, tokens, settings) and the content are not: anyone else would fail
+     * the same way.
+     */
+    public boolean aboutTheRecipient() {
+        return aboutTheRecipient(kind);
+    }
+
+    /** See {@link #aboutTheRecipient()}. */
+    public static boolean aboutTheRecipient(Kind kind) {
+        return kind == Kind.OUT_OF_WINDOW || kind == Kind.QUOTA_EXHAUSTED || kind == Kind.NOT_FOLLOWING
+                || kind == Kind.BLOCKED || kind == Kind.INVALID_OPENID || kind == Kind.CONSENT_MISSING;
     }
 }

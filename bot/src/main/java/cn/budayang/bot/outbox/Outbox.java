@@ -66,8 +66,9 @@ public final class Outbox implements AutoCloseable {
     }
 
     /**
-     * Told, inside the store write that records it, that a text could not be delivered (waiting for the recipient's
-     * window, or refused for good); returns ids of entries it created, to be sent after the commit.
+     * Told, inside the store write that records it, that a text could not be delivered to its recipient (waiting for
+     * the recipient's window, or refused for good for a reason about that recipient; never for failures of the
+     * network, the account or the text); returns ids of entries it created, to be sent after the commit.
      */
     public interface Undeliverable {
         List<Long> handle(Store s, OutboxEntry entry, Instant now);
@@ -446,11 +447,11 @@ public final class Outbox implements AutoCloseable {
         if (next.kind() == Kind.TEXT && next.state() == State.SENT) {
             delivered.handle(s, next, now);
         }
-        // a refusal for the account's settings or for the text itself is about no one recipient: nobody else would
-        // be reached either
-        boolean notTheRecipient = r.error != null && (r.error.kind() == WeChatApiException.Kind.CONFIG
-                || r.error.kind() == WeChatApiException.Kind.CONTENT_TOO_LONG);
-        if (next.kind() == Kind.TEXT && !notTheRecipient && (next.state() == State.WAITING
+        // only a refusal about this recipient (window, quota, not following, blacklisted, an openid not of this
+        // account) lets another recipient take over; the network, the account's limits, tokens or settings and the
+        // text itself would fail anyone else the same way, and "unreachable" would be untrue
+        boolean aboutTheRecipient = r.error != null && r.error.aboutTheRecipient();
+        if (next.kind() == Kind.TEXT && aboutTheRecipient && (next.state() == State.WAITING
                 || next.state() == State.FAILED || next.state() == State.PARKED)) {
             wake.addAll(undeliverable.handle(s, next, now));
         }

@@ -5,8 +5,12 @@ import cn.budayang.wechat.testing.FakeWeChatApi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,6 +54,43 @@ class DeliveryFaultsTest {
             assertEquals(parked.size(), bot.api.sentTexts().size(), "each parked forward sent once");
             assertFalse(entries(bot, e -> e.state() == OutboxEntry.State.PARKED).stream().findAny().isPresent());
         }
+    }
+
+    @Test
+    void aUsedUpDailyQuotaIsNotTheDeputysFaultTheQuestionIsNotPassedOnAndTheHistorySaysNothingUntrue() {
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.api.failAlways(FakeWeChatApi.CUSTOM_SEND_PATH, 45009);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+            LifecycleTest.await(() -> !forwards(bot).isEmpty(), "the forwards");
+            int forwarded = forwards(bot).size();
+            JsonNode before = bot.admin("/api/tickets/1001");
+            // past the attempts that used to give up (about two minutes of back-off)
+            advanceUntil(bot, Duration.ofSeconds(5), () -> forwards(bot).stream().allMatch(e ->
+                    e.attempts() > 8 || e.state() != OutboxEntry.State.PENDING), "nine attempts of every forward");
+            JsonNode t = bot.admin("/api/tickets/1001");
+            List<String> notes = new java.util.ArrayList<>();
+            t.get("history").forEach(h -> notes.add(h.get("event").asText() + " " + h.get("note").asText("")));
+            assertTrue(notes.stream().noneMatch(n -> n.startsWith("skip") || n.contains("无法送达")), notes.toString());
+            assertEquals(forwarded, forwards(bot).size(), "no other deputy was sent the question");
+            assertEquals(before.get("forwardedTo"), t.get("forwardedTo"));
+        }
+    }
+
+    /** Moves the clock by {@code step} until {@code done}, giving the outbox real milliseconds between steps. */
+    static void advanceUntil(BotHarness bot, Duration step, BooleanSupplier done, String what) {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting: " + what + "; outbox " + entries(bot, e -> true));
+            }
+            bot.clock.advance(step);
+            LifecycleTest.sleep(40);
+        }
+    }
+
+    static List<OutboxEntry> forwards(BotHarness bot) {
+        return entries(bot, e -> "forward".equals(e.purpose()) && e.kind() == OutboxEntry.Kind.TEXT);
     }
 
     static List<OutboxEntry> entries(BotHarness bot, Predicate<OutboxEntry> filter) {

@@ -164,6 +164,72 @@ class OutboxTest {
     }
 
     @Test
+    void onlyARefusalAboutTheRecipientPassesAForwardOnFailuresOfTheNetworkOrTheAccountRetryTheSameDeputy()
+            throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        // recipient -> what WeChat (or the network) answers every send to them
+        Map<String, java.util.function.Supplier<RuntimeException>> answers = new java.util.LinkedHashMap<>();
+        answers.put("oBusy", () -> new WeChatApiException("/cgi-bin/message/custom/send", -1, "system error"));
+        answers.put("oDailyQuota", () -> new WeChatApiException("/cgi-bin/message/custom/send", 45009,
+                "reach max api daily quota limit"));
+        answers.put("oFrequency", () -> new WeChatApiException("/cgi-bin/message/custom/send", 45011,
+                "api minute-quota reach limit"));
+        answers.put("oStaleToken", () -> new WeChatApiException("/cgi-bin/message/custom/send", 40001,
+                "invalid credential"));
+        answers.put("oNetwork", () -> WeChatApiException.transport("/cgi-bin/message/custom/send",
+                "I/O error: ConnectException (Connection refused)", null));
+        answers.put("oUnknown", () -> new WeChatApiException("/cgi-bin/message/custom/send", 48004,
+                "api forbidden for irregularities"));
+        answers.put("oNotOurs", () -> new WeChatApiException("/cgi-bin/message/custom/send", 40003,
+                "invalid openid"));
+        answers.put("oBlacklisted", () -> new WeChatApiException("/cgi-bin/message/custom/send", 43019,
+                "require remove blacklist"));
+        Outbox.Sender sender = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                throw answers.get(openId).get();
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (MapDbStore store = MapDbStore.open(data); Outbox outbox = new Outbox(store, sender, null, clock, pool)) {
+            List<String> told = new CopyOnWriteArrayList<>();
+            outbox.onUndeliverable((s, e, now) -> {
+                told.add(e.openId());
+                return List.of();
+            });
+            outbox.start();
+            Map<String, Long> ids = new java.util.LinkedHashMap<>();
+            for (String to : answers.keySet()) {
+                ids.put(to, store.write(s -> outbox.enqueue(s, to, "【群众留言 #1001】路灯不亮", "1001", "代表 " + to,
+                        "forward", clock.instant(), new Outbox.Deliveries())).join().get(0));
+            }
+            outbox.wake(List.copyOf(ids.values()));
+            // well past the attempts that used to give up (about two minutes of back-off)
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < end && ids.values().stream().anyMatch(id -> {
+                OutboxEntry e = store.outbox().get(id).orElseThrow();
+                return e.state() == OutboxEntry.State.PENDING && e.attempts() <= Outbox.MAX_ATTEMPTS;
+            })) {
+                clock.advance(Duration.ofMinutes(1));
+                Thread.sleep(30);
+            }
+            Thread.sleep(200);
+            assertEquals(List.of("oNotOurs", "oBlacklisted"), told.stream().sorted(java.util.Comparator.comparing(
+                    List.copyOf(answers.keySet())::indexOf)).toList(),
+                    "only the recipient-specific refusals pass the question on");
+            for (String to : List.of("oNotOurs", "oBlacklisted", "oUnknown")) {
+                assertEquals(OutboxEntry.State.FAILED, store.outbox().get(ids.get(to)).orElseThrow().state(), to);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aForwardThatWouldWaitIsReportedUndeliverableAtOnceAndOtherTextsJustWait() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
         Outbox.Sender quiet = new Outbox.Sender() {

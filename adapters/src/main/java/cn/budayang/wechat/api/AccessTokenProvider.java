@@ -172,10 +172,12 @@ public final class AccessTokenProvider {
                     kind = WeChatApiException.Kind.CONFIG;
                 }
                 WeChatApiException e = new WeChatApiException(path, errcode, errmsg, kind);
-                if (kind == WeChatApiException.Kind.CONFIG) {
+                if (kind == WeChatApiException.Kind.CONFIG || e.retryable()) {
                     log.debug("{} refused: errcode {} ({})", path, errcode, kind); // the caller reports it
+                }
+                if (kind == WeChatApiException.Kind.CONFIG) {
                     refused = new Refusal(e, clock.instant().plus(REFUSAL_TTL));
-                } else {
+                } else if (!e.retryable()) {
                     log.warn("{} failed: errcode {} ({})", path, errcode, kind);
                 }
                 throw e;

@@ -75,7 +75,7 @@ final class ApiHttp {
         } catch (HttpTimeoutException e) {
             throw WeChatApiException.transport(path, "no answer within " + timeout.toMillis() + " ms", e);
         } catch (IOException e) {
-            throw WeChatApiException.transport(path, "I/O error: " + e.getClass().getSimpleName(), e);
+            throw WeChatApiException.transport(path, describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw WeChatApiException.transport(path, "interrupted", e);
@@ -95,6 +95,27 @@ final class ApiHttp {
         } catch (IOException e) {
             throw WeChatApiException.transport(path, "answer is not JSON", null);
         }
+    }
+
+    /**
+     * An I/O failure as an operator reads it: its class and the first message along its causes, e.g. {@code I/O error:
+     * ConnectException (Connection refused)}; anything after a '?' is cut (a query string would carry secrets).
+     */
+    static String describe(IOException e) {
+        String message = null;
+        for (Throwable t = e; t != null && message == null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                message = t.getMessage().strip();
+            }
+        }
+        String what = "I/O error: " + e.getClass().getSimpleName();
+        if (message == null) {
+            // the JDK client says nothing more when the connection is refused or the host unreachable
+            return e instanceof java.net.ConnectException ? what + " (connection refused or host unreachable)" : what;
+        }
+        int q = message.indexOf('?');
+        message = q < 0 ? message : message.substring(0, q) + "…";
+        return what + " (" + (message.length() > 160 ? message.substring(0, 160) + "…" : message) + ")";
     }
 
     /** errcode of an answer; absent means success (token endpoints omit it). */

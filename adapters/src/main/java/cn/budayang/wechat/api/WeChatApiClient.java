@@ -110,9 +110,10 @@ public final class WeChatApiClient {
             }
             String errmsg = ApiHttp.errmsg(answer, token.value());
             if (kind == WeChatApiException.Kind.OUT_OF_WINDOW || kind == WeChatApiException.Kind.QUOTA_EXHAUSTED
-                    || kind == WeChatApiException.Kind.CONFIG || kind == WeChatApiException.Kind.CONTENT_TOO_LONG) {
+                    || kind == WeChatApiException.Kind.CONFIG || kind == WeChatApiException.Kind.CONTENT_TOO_LONG
+                    || WeChatApiException.retryable(kind)) {
                 // the caller records these and says what to do (a settings error once a minute, not once a send; a
-                // text too long once, with its ticket)
+                // text too long once, with its ticket; an outage of temporary failures once, when it begins)
                 log.debug("{} refused: errcode {} ({})", path, errcode, kind);
             } else {
                 log.warn("{} failed: errcode {} ({}): {}", path, errcode, kind, errmsg);

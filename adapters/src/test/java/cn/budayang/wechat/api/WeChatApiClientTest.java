@@ -301,6 +301,9 @@ class WeChatApiClientTest {
         WeChatApiException e = failure(() -> new WeChatApiClient(dead, CREDENTIALS, http, clock, sleeper, false)
                 .sendText(OPENID, "x"));
         assertEquals(WeChatApiException.Kind.TRANSPORT, e.kind());
+        // what an operator reads in the outbox's log and on the ticket: the failure and its cause, no secrets
+        assertTrue(e.errmsg().startsWith("I/O error: ConnectException (") && !e.errmsg().contains("secret"),
+                e.errmsg());
     }
 
     @Test

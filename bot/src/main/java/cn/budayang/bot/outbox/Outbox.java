@@ -28,13 +28,20 @@ import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Everything the bot sends to WeChat, persisted first and delivered after: entries are created inside the store
  * write that caused them, handed over with {@link #wake} after its commit, sent on a small pool, and their fate
  * (sent, waiting for the recipient's 48-hour window, failed with an errcode, parked after retries) is stored on the
- * entry and on its ticket. A restart resumes every pending entry ({@link #recover}); an entry whose send was cut
- * short by a crash is sent again (at least once).
+ * entry and on its ticket. A restart resumes every pending and parked entry ({@link #start}); an entry whose send was
+ * cut short by a crash is sent again (at least once).
+ *
+ * <p>Temporary failures (the network, HTTP errors, -1 busy, 45009/45011 rate limits, tokens refused again and again)
+ * are retried for the same recipient with back-off doubling up to {@link #MAX_BACKOFF}, for {@link #MAX_AGE} from the
+ * entry's creation; then the entry is parked until the next start. The first failure of such an outage is logged
+ * once, with what to do, and its end once.
  *
  * <p>WeChat's customer-service rule: a message reaches only someone who wrote within 48 hours, 5 per window. Entries
  * for someone known to be outside it wait ({@code WAITING}), a subscribe notice invites them to write (when a
@@ -47,7 +54,17 @@ import java.util.concurrent.TimeUnit;
 public final class Outbox implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
+    /**
+     * Attempts an entry has at least before it may be parked for its age, and the most a refusal for the recipient's
+     * window is tried again at once when they wrote during the call.
+     */
     static final int MAX_ATTEMPTS = 8;
+    /**
+     * How long temporary failures (network, HTTP errors, busy, rate limits, tokens) are retried, from the entry's
+     * creation: a text to a constituent or a deputy is worth sending for at least the 48-hour customer-service window.
+     * After that it is parked until the next start.
+     */
+    static final Duration MAX_AGE = Duration.ofHours(48);
     /**
      * Waiting texts worth a subscribe notice (each notice uses one of the recipient's consents): questions, answers,
      * reminders and escalations. Courtesy notes (someone else answered, claimed) just wait for the next message.
@@ -100,7 +117,16 @@ public final class Outbox implements AutoCloseable {
     private final Thread dispatcher;
     /** Errors a wrong setting repeats for every send: one a minute (every parked text shows it too). */
     private final QuietWarnings quiet = new QuietWarnings(log);
+    /**
+     * The temporary failure that sends are running into now, from its first until the next text WeChat accepts; null
+     * while sends go through. Logged once when it begins and once when it ends, not once per entry and attempt.
+     */
+    private final AtomicReference<Outage> outage = new AtomicReference<>();
     private volatile boolean closed;
+
+    /** Temporary failures since {@code since}: the first one's errcode, API path and reason, and how many followed. */
+    private record Outage(Instant since, int errcode, String apiPath, String reason, AtomicLong failures) {
+    }
 
     public Outbox(Store store, Sender sender, String noticeTemplateId, Clock clock, ExecutorService pool) {
         this.store = store;
@@ -123,44 +149,37 @@ public final class Outbox implements AutoCloseable {
     }
 
     /**
-     * Loads pending and waiting entries from the store and starts delivering. Entries parked because the account's
-     * settings were wrong (a failure of {@link WeChatApiException.Kind#CONFIG}, as stored with the entry) are pending
-     * again: the settings may have been fixed.
+     * Loads pending and waiting entries from the store and starts delivering. Parked entries are pending again: a
+     * restart is what an operator does after mending what parked them, the account's settings (a failure of {@link
+     * WeChatApiException.Kind#CONFIG}, as the client classified it: 40001 from the token endpoint is a wrong AppSecret
+     * there, a stale token from a send) or an outage that outlasted {@link #MAX_AGE} (and entries that older versions
+     * gave up on after a few minutes of one).
      */
     public void start() {
-        List<OutboxEntry> parkedForSettings = new ArrayList<>();
+        List<OutboxEntry> parked = new ArrayList<>();
         for (OutboxEntry e : store.unfinishedOutbox()) {
-            if (e.state() == State.PARKED && !parkedForSettings(e)) {
-                continue;
-            }
             if (e.state() == State.PENDING) {
                 schedule(e.id(), e.nextAttemptAt());
             } else if (e.state() == State.WAITING) {
                 waiting.computeIfAbsent(e.openId(), k -> ConcurrentHashMap.newKeySet()).add(e.id());
             } else {
-                parkedForSettings.add(e);
+                parked.add(e);
             }
         }
-        if (!parkedForSettings.isEmpty()) {
+        if (!parked.isEmpty()) {
             Instant now = clock.instant();
             store.write(s -> {
-                for (OutboxEntry e : parkedForSettings) {
+                for (OutboxEntry e : parked) {
                     s.outbox().put(e.id(), e.with(State.PENDING, e.attempts(), now, e.lastErrcode(), e.lastError(),
                             now));
                 }
                 return null;
             }).join();
-            parkedForSettings.forEach(e -> schedule(e.id(), now));
+            parked.forEach(e -> schedule(e.id(), now));
+            log.info("event=outbox_resumed parked={} action=\"none: texts parked before this start (settings errors, "
+                    + "outages longer than {} h) are sent again now\"", parked.size(), MAX_AGE.toHours());
         }
         dispatcher.start();
-    }
-
-    /**
-     * Parked for the account's settings, as the client classified the failure when it happened: 40001 answered by the
-     * token endpoint is a wrong AppSecret there, though the same errcode from a send is a stale token.
-     */
-    private static boolean parkedForSettings(OutboxEntry e) {
-        return e.state() == State.PARKED && e.lastKind() == WeChatApiException.Kind.CONFIG;
     }
 
     /**
@@ -383,6 +402,7 @@ public final class Outbox implements AutoCloseable {
         }
         if (r.error == null) {
             next = e.with(State.SENT, tries, null, null, null, now);
+            recovered(now);
         } else {
             WeChatApiException x = r.error;
             switch (x.kind()) {
@@ -414,13 +434,20 @@ public final class Outbox implements AutoCloseable {
                     }
                 }
                 default -> {
-                    if (x.retryable() && tries < MAX_ATTEMPTS) {
+                    if (x.retryable() && (tries < MAX_ATTEMPTS || now.isBefore(e.createdAt().plus(MAX_AGE)))) {
+                        // the network or the account, not this text: the same recipient again, later and later
                         again = now.plus(backoff(tries));
                         next = e.with(State.PENDING, tries, again, x, now);
+                        failing(x, now);
                     } else if (x.retryable()) {
+                        failing(x, now);
                         next = e.with(State.PARKED, tries, null, x, now);
-                        log.warn("event=outbox_parked id={} purpose={} errcode={} action=\"delivery gave up after {} "
-                                + "attempts; see the ticket's deliveries\"", id, e.purpose(), x.errcode(), tries);
+                        log.warn("event=outbox_parked id={} ticket={} purpose={} recipient=\"{}\" errcode={} "
+                                + "reason=\"{}\" attempts={} action=\"temporary failures went on for {} h: the text "
+                                + "is put aside; mend the cause ({}) and restart the server: parked texts are sent "
+                                + "again at start\"", id, e.ticketId(), e.purpose(), e.recipient(), x.errcode(),
+                                x.errmsg(), tries, MAX_AGE.toHours(), remedy(x));
+                        notePark(s, next, now);
                     } else if (x.kind() == WeChatApiException.Kind.CONFIG) {
                         // the account's settings are wrong (AppID, AppSecret, IP whitelist): nothing about this text;
                         // it is parked and sent again when the server restarts with the settings fixed
@@ -458,6 +485,79 @@ public final class Outbox implements AutoCloseable {
         return new Settled(again, wake);
     }
 
+
+    /** A temporary failure: the first of an outage is logged, with what to do; the others are counted. */
+    private void failing(WeChatApiException x, Instant now) {
+        Outage current = outage.get();
+        if (current != null) {
+            current.failures().incrementAndGet();
+            return;
+        }
+        Outage started = new Outage(now, x.errcode(), x.apiPath(), x.errmsg(), new AtomicLong(1));
+        if (outage.compareAndSet(null, started)) {
+            log.warn("event=outbox_delivery_failing errcode={} api={} reason=\"{}\" action=\"{}; every text is kept "
+                    + "and retried with back-off (at most {} min apart) for {} h from its creation, then parked until "
+                    + "a restart; the end of this is logged as event=outbox_delivery_recovered\"", x.errcode(),
+                    x.apiPath(), x.errmsg(), remedy(x), MAX_BACKOFF.toMinutes(), MAX_AGE.toHours());
+        }
+    }
+
+    /** A text went through: an outage under way is over, and texts backing off from it go now. */
+    private void recovered(Instant now) {
+        Outage over = outage.getAndSet(null);
+        if (over == null) {
+            return;
+        }
+        log.info("event=outbox_delivery_recovered failing_since={} seconds={} failed_attempts={} first_errcode={} "
+                + "action=\"none: texts held meanwhile are being sent\"", over.since(),
+                Duration.between(over.since(), now).toSeconds(), over.failures().get(), over.errcode());
+        hurry(now);
+    }
+
+    /** Entries backing off from failed attempts are due now. */
+    private void hurry(Instant now) {
+        for (Due d : queue) {
+            if (d.at.isAfter(now) && queue.remove(d)) {
+                queue.add(new Due(d.id, now, clock));
+            }
+        }
+    }
+
+    /** What an operator can do about a temporary failure. */
+    static String remedy(WeChatApiException x) {
+        return switch (x.kind()) {
+            case TRANSPORT -> x.errmsg() != null && x.errmsg().startsWith("HTTP status")
+                    ? "WeChat's API (or a proxy on the way) answers with HTTP errors: usually it passes by itself; "
+                    + "check WECHAT_API_BASE and any egress proxy if it lasts"
+                    : "check this server's network access to WECHAT_API_BASE (DNS, firewall, egress proxy)";
+            case BUSY -> "WeChat reports itself busy: usually it passes by itself";
+            case RATE_LIMITED -> x.errcode() == 45009
+                    ? "the account's daily API quota is used up: it is renewed at midnight (Beijing time), or can be "
+                    + "reset in the Official Account platform (clear_quota)"
+                    : "the account calls the API too often a minute: it passes by itself; check that no other system "
+                    + "sends with this AppID";
+            case TOKEN -> "WeChat keeps refusing fresh access_tokens: make sure no other server or tool fetches "
+                    + "tokens for this AppID (each fetch ends the previous token)";
+            default -> "see WeChat's errcode " + x.errcode();
+        };
+    }
+
+    /** Tells the ticket that a text about it was put aside after {@link #MAX_AGE} of temporary failures. */
+    private static void notePark(Store s, OutboxEntry e, Instant now) {
+        if (e.ticketId() == null) {
+            return;
+        }
+        long key;
+        try {
+            key = Long.parseLong(e.ticketId());
+        } catch (NumberFormatException notOurs) {
+            return;
+        }
+        s.tickets().get(key).ifPresent(t -> s.tickets().put(key, t.noted("parked", "system", "发给"
+                + (e.recipient() == null ? "" : e.recipient()) + "的消息（" + e.purpose() + "）" + MAX_AGE.toHours()
+                + "小时内未能发出（errcode " + e.lastErrcode() + "：" + e.lastError() + "），已暂停；故障排除后重启服务即重发",
+                now)));
+    }
 
     static Duration backoff(int tries) {
         long ms = FIRST_BACKOFF.toMillis() << Math.min(tries - 1, 20);

@@ -42,8 +42,10 @@ public record OutboxEntry(
     public enum Kind { TEXT, NOTICE }
 
     /**
-     * PENDING: to be sent. SENT: WeChat accepted it. WAITING: the recipient is outside the 48-hour window or out of
-     * quota; sent when they next write. FAILED: WeChat refused it for good (errcode kept). PARKED: retries ran out.
+     * PENDING: to be sent (or retried after a temporary failure). SENT: WeChat accepted it. WAITING: the recipient is
+     * outside the 48-hour window or out of quota; sent when they next write. FAILED: WeChat refused it for good
+     * (errcode kept). PARKED: put aside until the next start, which sends it again: the account's settings are wrong,
+     * or temporary failures went on for {@link Outbox#MAX_AGE}.
      */
     public enum State { PENDING, SENT, WAITING, FAILED, PARKED;
 

@@ -1,9 +1,15 @@
 package cn.budayang.bot.e2e;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import cn.budayang.bot.outbox.Outbox;
 import cn.budayang.bot.outbox.OutboxEntry;
 import cn.budayang.wechat.testing.FakeWeChatApi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -74,6 +80,101 @@ class DeliveryFaultsTest {
             assertTrue(notes.stream().noneMatch(n -> n.startsWith("skip") || n.contains("无法送达")), notes.toString());
             assertEquals(forwarded, forwards(bot).size(), "no other deputy was sent the question");
             assertEquals(before.get("forwardedTo"), t.get("forwardedTo"));
+
+            // the quota is renewed: the same deputies get the question, once each, without a restart
+            bot.api.clearFailAlways(FakeWeChatApi.CUSTOM_SEND_PATH);
+            advanceUntil(bot, Duration.ofSeconds(30), () -> forwards(bot).stream()
+                    .allMatch(e -> e.state() == OutboxEntry.State.SENT), "every forward sent");
+            assertEquals(forwarded, bot.api.sentTexts().size(), bot.api.sentTexts().toString());
+            assertTrue(ReceptionFlowTest.awaitTo(bot, YU, 1).get(0).content().contains("#1001"));
+        }
+    }
+
+    @Test
+    void anAnswerRelayedDuringAThreeMinuteOutageReachesTheConstituentWhenItEndsLoggedOnceAsItBeganAndEnded() {
+        ListAppender<ILoggingEvent> logged = capture();
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.say(CITIZEN, QUESTION);
+            ReceptionFlowTest.awaitTo(bot, YU, 1);
+            LifecycleTest.await(() -> entries(bot, e -> e.state() == OutboxEntry.State.PENDING).isEmpty(),
+                    "the forwards sent");
+            bot.api.outage(true);
+            assertTrue(bot.say(YU, "#1001 已联系城管和排水公司，明天上午派人疏通下水道").contains("#1001"));
+            LifecycleTest.await(() -> !relays(bot).isEmpty(), "the relay");
+            // minutes of HTTP 503: more than the eight attempts (about two minutes) that used to give up for good
+            advanceUntil(bot, Duration.ofSeconds(5), () -> relays(bot).get(0).attempts() > 8
+                    || relays(bot).get(0).state() != OutboxEntry.State.PENDING, "nine attempts of the relay");
+            OutboxEntry relay = relays(bot).get(0);
+            assertEquals(OutboxEntry.State.PENDING, relay.state(), relay.toString());
+            assertEquals(-2, relay.lastErrcode());
+            assertEquals("HTTP status 503", relay.lastError());
+
+            bot.api.outage(false);
+            advanceUntil(bot, Duration.ofSeconds(30), () -> relays(bot).get(0).state() == OutboxEntry.State.SENT,
+                    "the relay sent");
+            List<FakeWeChatApi.SentMessage> toCitizen = ReceptionFlowTest.awaitTo(bot, CITIZEN, 1);
+            assertEquals(1, toCitizen.size(), toCitizen.toString());
+            assertTrue(toCitizen.get(0).content().contains("明天上午派人疏通"), toCitizen.toString());
+
+            List<String> lines = outboxLines(logged, Level.INFO);
+            List<String> failing = lines.stream().filter(l -> l.startsWith("event=outbox_delivery_failing")).toList();
+            assertEquals(1, failing.size(), lines.toString());
+            assertTrue(failing.get(0).contains("errcode=-2") && failing.get(0).contains("HTTP status 503")
+                    && failing.get(0).contains("action="), failing.get(0));
+            assertEquals(1, lines.stream().filter(l -> l.startsWith("event=outbox_delivery_recovered")).count(),
+                    lines.toString());
+            assertTrue(lines.stream().noneMatch(l -> l.startsWith("event=outbox_parked")), lines.toString());
+        } finally {
+            release(logged);
+        }
+    }
+
+    @Test
+    void aTextFailingForFortyEightHoursIsParkedVisiblyAndSentAfterTheRestartThatFollowsTheRepair() {
+        ListAppender<ILoggingEvent> logged = capture();
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.api.outage(true);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+            LifecycleTest.await(() -> !forwards(bot).isEmpty(), "the forwards");
+            advanceUntil(bot, Duration.ofSeconds(5), () -> forwards(bot).stream().allMatch(e -> e.attempts() >= 8),
+                    "eight attempts of every forward");
+            bot.clock.advance(Duration.ofHours(47));
+            LifecycleTest.sleep(300);
+            assertTrue(forwards(bot).stream().allMatch(e -> e.state() == OutboxEntry.State.PENDING),
+                    "still retried after 47 h: " + forwards(bot));
+            advanceUntil(bot, Duration.ofMinutes(5), () -> forwards(bot).stream()
+                    .allMatch(e -> e.state() == OutboxEntry.State.PARKED), "the forwards parked after 48 h");
+
+            JsonNode t = bot.admin("/api/tickets/1001");
+            List<JsonNode> parked = new java.util.ArrayList<>();
+            t.get("deliveries").forEach(d -> {
+                if ("forward".equals(d.get("purpose").asText())) {
+                    parked.add(d);
+                }
+            });
+            assertTrue(!parked.isEmpty() && parked.stream().allMatch(d -> "parked".equals(d.get("state").asText())
+                    && d.get("errcode").asInt() == -2), parked.toString());
+            List<String> notes = new java.util.ArrayList<>();
+            t.get("history").forEach(h -> notes.add(h.get("event").asText() + " " + h.get("note").asText("")));
+            assertEquals(parked.size(), notes.stream().filter(n -> n.startsWith("parked ") && n.contains("48小时")
+                    && n.contains("重启")).count(), notes.toString());
+            List<String> parkLines = outboxLines(logged, Level.WARN).stream()
+                    .filter(l -> l.startsWith("event=outbox_parked")).toList();
+            assertEquals(parked.size(), parkLines.size(), parkLines.toString());
+            assertTrue(parkLines.get(0).contains("ticket=1001") && parkLines.get(0).contains("recipient=\"代表 ")
+                    && parkLines.get(0).contains("restart"), parkLines.get(0));
+            assertTrue(bot.api.sentTexts().isEmpty());
+
+            // the operator mends the network and restarts
+            bot.api.outage(false);
+            bot.restart();
+            advanceUntil(bot, Duration.ofSeconds(5), () -> forwards(bot).stream()
+                    .allMatch(e -> e.state() == OutboxEntry.State.SENT), "every parked forward sent after the restart");
+            assertEquals(parked.size(), bot.api.sentTexts().size(), bot.api.sentTexts().toString());
+        } finally {
+            release(logged);
         }
     }
 
@@ -86,6 +187,34 @@ class DeliveryFaultsTest {
             }
             bot.clock.advance(step);
             LifecycleTest.sleep(40);
+        }
+    }
+
+    static List<OutboxEntry> relays(BotHarness bot) {
+        return entries(bot, e -> "relay".equals(e.purpose()) && e.kind() == OutboxEntry.Kind.TEXT);
+    }
+
+    /** Records the outbox's log from INFO up (tests log from WARN up otherwise). */
+    static ListAppender<ILoggingEvent> capture() {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(Outbox.class);
+        logger.setLevel(Level.INFO);
+        logger.addAppender(logged);
+        return logged;
+    }
+
+    static void release(ListAppender<ILoggingEvent> logged) {
+        Logger logger = (Logger) LoggerFactory.getLogger(Outbox.class);
+        logger.detachAppender(logged);
+        logger.setLevel(null);
+    }
+
+    /** The outbox's log lines at {@code level} or above. */
+    static List<String> outboxLines(ListAppender<ILoggingEvent> logged, Level level) {
+        synchronized (logged) {
+            return logged.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level))
+                    .map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 

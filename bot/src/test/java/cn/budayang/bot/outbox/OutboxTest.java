@@ -230,6 +230,37 @@ class OutboxTest {
     }
 
     @Test
+    void textsAnOlderVersionParkedAfterMinutesOfAnOutageAreSentAtStart() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        List<String> accepted = new CopyOnWriteArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (MapDbStore store = MapDbStore.open(data)) {
+            // as an older version left them: parked after eight attempts, the errcode kept but not its kind
+            Instant then = clock.instant().minus(Duration.ofDays(3));
+            Map<Long, Integer> parked = Map.of(1L, -2, 2L, 45009, 3L, -1, 4L, 40001);
+            store.write(s -> {
+                parked.forEach((id, errcode) -> {
+                    s.next("outbox");
+                    s.outbox().put(id, new OutboxEntry(id, "oCitizen" + id, OutboxEntry.Kind.TEXT, "【代表答复 #100" + id
+                            + "】已处理", "100" + id, "群众", "relay", OutboxEntry.State.PARKED, 8, 0, null, errcode,
+                            "failed", null, then, then.plusSeconds(127)));
+                });
+                return null;
+            }).join();
+            try (Outbox outbox = new Outbox(store, recording(accepted, new AtomicInteger(), n -> false, 0), null,
+                    clock, pool)) {
+                outbox.start();
+                for (long id : parked.keySet()) {
+                    awaitState(store, id, OutboxEntry.State.SENT);
+                }
+                assertEquals(4, accepted.size(), accepted.toString());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aForwardThatWouldWaitIsReportedUndeliverableAtOnceAndOtherTextsJustWait() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
         Outbox.Sender quiet = new Outbox.Sender() {

@@ -464,8 +464,10 @@ public final class Outbox implements AutoCloseable {
                                 + "deliveries show it failed\"", id, e.ticketId(), e.purpose(), x.errcode());
                     } else {
                         next = e.with(State.FAILED, tries, null, x, now);
-                        log.warn("event=outbox_failed id={} purpose={} errcode={} kind={}", id, e.purpose(),
-                                x.errcode(), x.kind());
+                        log.warn("event=outbox_failed id={} ticket={} purpose={} recipient=\"{}\" errcode={} kind={} "
+                                + "reason=\"{}\" action=\"{}\"", id, e.ticketId(), e.purpose() + (e.kind()
+                                == Kind.NOTICE ? " (notice)" : ""), e.recipient(), x.errcode(), x.kind(), x.errmsg(),
+                                refusalRemedy(e, x));
                     }
                 }
             }
@@ -542,6 +544,25 @@ public final class Outbox implements AutoCloseable {
         };
     }
 
+    /** What an operator can do about a refusal for good (the text is not sent again). */
+    static String refusalRemedy(OutboxEntry e, WeChatApiException x) {
+        boolean deputy = e.recipient() != null && e.recipient().startsWith("代表");
+        String fate = e.kind() == Kind.NOTICE ? "the notice is not sent again; the text it announces still waits"
+                : "the text is not sent again; the ticket's deliveries show it failed";
+        String what = switch (x.kind()) {
+            case INVALID_OPENID -> deputy
+                    ? "the deputy's openid is not one of this account's: check this deputy's openId in deputies.json "
+                    + "(or have them send 绑定 <bindCode> again from the WeChat they use)"
+                    : "the openid is not one of this account's: was WECHAT_APP_ID changed since they wrote?";
+            case BLOCKED -> "the recipient is on the account's blacklist: remove them from it in the Official Account "
+                    + "platform if they are to be reached";
+            case CONSENT_MISSING -> "the recipient has not agreed to (more) notices: nothing to do";
+            default -> "WeChat refused it for a reason the bot does not know: look the errcode up in WeChat's "
+                    + "errcode reference";
+        };
+        return what + "; " + fate;
+    }
+
     /** Tells the ticket that a text about it was put aside after {@link #MAX_AGE} of temporary failures. */
     private static void notePark(Store s, OutboxEntry e, Instant now) {
         if (e.ticketId() == null) {
@@ -600,7 +621,7 @@ public final class Outbox implements AutoCloseable {
     public static Ticket.Delivery delivery(OutboxEntry e) {
         return new Ticket.Delivery(String.valueOf(e.id()), e.recipient(),
                 e.purpose() + (e.kind() == Kind.NOTICE ? " (notice)" : ""), e.state().wireName(), e.lastErrcode(),
-                e.updatedAt());
+                e.lastError(), e.updatedAt());
     }
 
     private static String truncate(String s, int max) {

@@ -95,8 +95,13 @@ public record Ticket(
     public record HistoryEntry(Instant at, TicketStatus status, String event, String actor, String note) {
     }
 
-    /** An outbound message about this ticket: to whom (role and name, never an openid), and its fate. */
-    public record Delivery(String outboxId, String recipient, String purpose, String state, Integer errcode, Instant at) {
+    /**
+     * An outbound message about this ticket: to whom (role and name, never an openid), and its fate: its state, and
+     * of its last failed attempt WeChat's errcode ({@code -2}: the network or an HTTP error) and what it said ({@code
+     * error}, e.g. {@code invalid openid}, {@code HTTP status 502}).
+     */
+    public record Delivery(String outboxId, String recipient, String purpose, String state, Integer errcode,
+                           String error, Instant at) {
     }
 
     public static Ticket admitted(String id, String openId, String question, TicketMessage first, String stationId,

@@ -178,6 +178,42 @@ class DeliveryFaultsTest {
         }
     }
 
+    @Test
+    void aForwardRefusedForAnOpenidNotOfThisAccountSaysWhyOnTheTicketAndWhatToCheckInTheLog() {
+        ListAppender<ILoggingEvent> logged = capture();
+        try (BotHarness bot = new BotHarness(data)) {
+            bot.say(YU, "绑定 274115");
+            bot.api.failFor(YU, 40003);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+            LifecycleTest.await(() -> forwards(bot).stream().anyMatch(e -> e.openId().equals(YU)
+                    && e.state() == OutboxEntry.State.FAILED), "the forward to Yu refused");
+            OutboxEntry refused = forwards(bot).stream().filter(e -> e.openId().equals(YU)).findFirst().orElseThrow();
+
+            JsonNode shown = null;
+            for (JsonNode d : bot.admin("/api/tickets/1001").get("deliveries")) {
+                if (d.get("outboxId").asText().equals(String.valueOf(refused.id()))) {
+                    shown = d;
+                }
+            }
+            assertTrue(shown != null, "the delivery on the ticket");
+            assertEquals("failed", shown.get("state").asText(), shown.toString());
+            assertEquals(40003, shown.get("errcode").asInt(), shown.toString());
+            assertTrue(shown.get("error").asText().startsWith("scripted failure for this openid"), shown.toString());
+
+            List<String> failed = outboxLines(logged, Level.WARN).stream()
+                    .filter(l -> l.startsWith("event=outbox_failed")).toList();
+            assertEquals(1, failed.size(), failed.toString());
+            String line = failed.get(0);
+            assertTrue(line.contains("ticket=1001") && line.contains("purpose=forward")
+                    && line.contains("recipient=\"" + refused.recipient() + "\"") && line.contains("errcode=40003")
+                    && line.contains("reason=\"scripted failure for this openid")
+                    && line.contains("deputies.json"), line);
+            assertFalse(line.contains(YU), "no openid in the log: " + line);
+        } finally {
+            release(logged);
+        }
+    }
+
     /** Moves the clock by {@code step} until {@code done}, giving the outbox real milliseconds between steps. */
     static void advanceUntil(BotHarness bot, Duration step, BooleanSupplier done, String what) {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();

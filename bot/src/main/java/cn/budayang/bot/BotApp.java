@@ -154,9 +154,13 @@ public final class BotApp implements AutoCloseable {
         served.put("lastError", k.lastError());
         served.put("summary", knowledge.current().base().toString());
         Map<String, Object> h = new LinkedHashMap<>();
-        h.put("status", k.watcher() == Knowledge.Watcher.STOPPED ? "degraded" : "ok");
+        // "degraded" (503): the knowledge watcher stopped; "attention" (200): texts are parked or sends are failing
+        // (see "outbox"), the server itself serves
+        h.put("status", k.watcher() == Knowledge.Watcher.STOPPED ? "degraded"
+                : outbox.needsAttention() ? "attention" : "ok");
         h.put("uptimeSeconds", Duration.between(startedAt, clock.instant()).toSeconds());
         h.put("outboxBacklog", outbox.backlog());
+        h.put("outbox", outbox.health());
         h.put("watchedDeadlines", desk.watched());
         h.put("knowledge", served);
         return h;

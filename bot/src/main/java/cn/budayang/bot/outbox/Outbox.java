@@ -157,7 +157,9 @@ public final class Outbox implements AutoCloseable {
      */
     public void start() {
         List<OutboxEntry> parked = new ArrayList<>();
+        // the unfinished entries only (read through the store's index): failed ones are counted from this start on
         for (OutboxEntry e : store.unfinishedOutbox()) {
+            counted(null, e);
             if (e.state() == State.PENDING) {
                 schedule(e.id(), e.nextAttemptAt());
             } else if (e.state() == State.WAITING) {
@@ -170,8 +172,7 @@ public final class Outbox implements AutoCloseable {
             Instant now = clock.instant();
             store.write(s -> {
                 for (OutboxEntry e : parked) {
-                    s.outbox().put(e.id(), e.with(State.PENDING, e.attempts(), now, e.lastErrcode(), e.lastError(),
-                            now));
+                    put(s, e, e.with(State.PENDING, e.attempts(), now, e.lastErrcode(), e.lastError(), now));
                 }
                 return null;
             }).join();
@@ -202,7 +203,7 @@ public final class Outbox implements AutoCloseable {
             e = e.with(State.WAITING, 0, now, null, "outside the 48-hour window", now);
             wake.addAll(wait(s, e, now, deliveries));
         }
-        s.outbox().put(id, e);
+        put(s, null, e);
         deliveries.add(e);
         if (waits && REPLACED_WHEN_WAITING.equals(purpose)) {
             // the ticket lists its deliveries in the order they were made: this write's so far, then the replacement's
@@ -269,7 +270,7 @@ public final class Outbox implements AutoCloseable {
             left -= parts;
             OutboxEntry next = e.get().with(State.PENDING, e.get().attempts(), now, e.get().lastErrcode(),
                     e.get().lastError(), now);
-            s.outbox().put(id, next);
+            put(s, e.get(), next);
             wake.add(id);
         }
         return wake;
@@ -293,7 +294,7 @@ public final class Outbox implements AutoCloseable {
         long noticeId = s.next("outbox");
         OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
                 e.recipient(), "invite", State.PENDING, 0, 0, now, null, null, null, now, now);
-        s.outbox().put(noticeId, notice);
+        put(s, null, notice);
         deliveries.add(notice);
         return List.of(noticeId);
     }
@@ -472,7 +473,7 @@ public final class Outbox implements AutoCloseable {
                 }
             }
         }
-        s.outbox().put(id, next);
+        put(s, found.get(), next);
         if (next.kind() == Kind.TEXT && next.state() == State.SENT) {
             delivered.handle(s, next, now);
         }
@@ -631,6 +632,75 @@ public final class Outbox implements AutoCloseable {
     /** Entries waiting to be sent now or later (pending), for health and tests. */
     public int backlog() {
         return queued.size();
+    }
+
+    /** The outbox's figures for {@code /healthz}, shown in this order. */
+    enum Figure { PENDING, RETRYING, WAITING, PARKED, FAILED }
+
+    /**
+     * Entries per {@link Figure}: the unfinished ones counted from the store at start, failed ones from this start
+     * on, all kept up to date by every write of an entry (a write whose store commit fails can leave them off by its
+     * entries until the next start). Sent ones are not counted.
+     */
+    private final AtomicLong[] figures = java.util.stream.Stream.generate(AtomicLong::new)
+            .limit(Figure.values().length).toArray(AtomicLong[]::new);
+
+    private static Figure figure(OutboxEntry e) {
+        return switch (e.state()) {
+            case PENDING -> WeChatApiException.retryable(e.lastKind()) ? Figure.RETRYING : Figure.PENDING;
+            case WAITING -> Figure.WAITING;
+            case PARKED -> Figure.PARKED;
+            case FAILED -> Figure.FAILED;
+            case SENT -> null;
+        };
+    }
+
+    private void counted(OutboxEntry before, OutboxEntry after) {
+        Figure was = before == null ? null : figure(before);
+        Figure is = after == null ? null : figure(after);
+        if (was != is) {
+            if (was != null) {
+                figures[was.ordinal()].decrementAndGet();
+            }
+            if (is != null) {
+                figures[is.ordinal()].incrementAndGet();
+            }
+        }
+    }
+
+    /** Stores {@code after} (inside a store write) in place of {@code before} (null: a new entry) and counts it. */
+    private void put(Store s, OutboxEntry before, OutboxEntry after) {
+        s.outbox().put(after.id(), after);
+        counted(before, after);
+    }
+
+    /**
+     * For {@code /healthz} (in-memory figures only): entries {@code pending} (to be sent), {@code retrying} (pending
+     * after a temporary failure), {@code waiting} (for the recipient's 48-hour window), {@code parked} (until the next
+     * start), {@code failed} (refused for good since this start; failed subscribe notices included), and {@code failing}: the
+     * temporary failure sends are running into now ({@code since}, {@code errcode}, {@code reason}), or null.
+     */
+    public Map<String, Object> health() {
+        Map<String, Object> h = new LinkedHashMap<>();
+        for (Figure f : Figure.values()) {
+            h.put(f.name().toLowerCase(java.util.Locale.ROOT), Math.max(0, figures[f.ordinal()].get()));
+        }
+        Outage o = outage.get();
+        if (o == null) {
+            h.put("failing", null);
+        } else {
+            Map<String, Object> failing = new LinkedHashMap<>();
+            failing.put("since", o.since().toString());
+            failing.put("errcode", o.errcode());
+            failing.put("reason", o.reason());
+            h.put("failing", failing);
+        }
+        return h;
+    }
+
+    /** Whether delivery needs someone: texts are parked (a restart sends them), or sends are failing now. */
+    public boolean needsAttention() {
+        return figures[Figure.PARKED.ordinal()].get() > 0 || outage.get() != null;
     }
 
     @Override

@@ -214,6 +214,62 @@ class DeliveryFaultsTest {
         }
     }
 
+    @Test
+    void healthzCountsTheOutboxAndAsksForAttentionWhileSendsFailOrTextsAreParked() throws Exception {
+        try (BotHarness bot = new BotHarness(data)) {
+            JsonNode h = health(bot);
+            assertEquals("ok", h.get("status").asText(), h.toString());
+            assertEquals(0, h.get("outbox").get("parked").asInt(), h.toString());
+            assertTrue(h.get("outbox").get("failing").isNull(), h.toString());
+
+            bot.say(YU, "绑定 274115");
+            bot.api.outage(true);
+            assertTrue(bot.say(CITIZEN, QUESTION).contains("#1001"));
+            LifecycleTest.await(() -> health(bot).get("outbox").get("retrying").asInt() == forwards(bot).size()
+                    && !forwards(bot).isEmpty(), "the forwards retrying");
+            h = health(bot);
+            assertEquals("attention", h.get("status").asText(), h.toString());
+            assertEquals(0, h.get("outbox").get("pending").asInt(), h.toString());
+            assertEquals("HTTP status 503", h.get("outbox").get("failing").get("reason").asText(), h.toString());
+            assertEquals(-2, h.get("outbox").get("failing").get("errcode").asInt(), h.toString());
+
+            bot.api.outage(false);
+            advanceUntil(bot, Duration.ofSeconds(30), () -> forwards(bot).stream()
+                    .allMatch(e -> e.state() == OutboxEntry.State.SENT), "every forward sent");
+            h = health(bot);
+            assertEquals("ok", h.get("status").asText(), h.toString());
+            assertEquals(0, h.get("outbox").get("retrying").asInt(), h.toString());
+            assertTrue(h.get("outbox").get("failing").isNull(), h.toString());
+
+            // a settings error parks what is sent next: attention until a restart with the setting fixed sends it
+            bot.api.invalidateTokens();
+            bot.api.failAlways(FakeWeChatApi.TOKEN_PATH, 40125);
+            bot.say(YU, "#1001 已联系城管和排水公司，明天上午派人疏通下水道");
+            LifecycleTest.await(() -> health(bot).get("outbox").get("parked").asInt() > 0
+                    && health(bot).get("outbox").get("pending").asInt() == 0, "the relay parked");
+            assertEquals("attention", health(bot).get("status").asText());
+            int parked = health(bot).get("outbox").get("parked").asInt();
+            bot.api.clearFailAlways(FakeWeChatApi.TOKEN_PATH);
+            bot.restart();
+            LifecycleTest.await(() -> health(bot).get("outbox").get("parked").asInt() == 0
+                    && health(bot).get("outbox").get("pending").asInt() == 0, "the parked texts sent");
+            h = health(bot);
+            assertEquals("ok", h.get("status").asText(), h.toString());
+            assertEquals(parked, entries(bot, e -> e.state() == OutboxEntry.State.SENT).size()
+                    - forwards(bot).size(), "every parked text was sent after the restart");
+        }
+    }
+
+    static JsonNode health(BotHarness bot) {
+        java.net.http.HttpResponse<String> r = bot.get("/healthz");
+        assertEquals(200, r.statusCode(), r.body());
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(r.body(), e);
+        }
+    }
+
     /** Moves the clock by {@code step} until {@code done}, giving the outbox real milliseconds between steps. */
     static void advanceUntil(BotHarness bot, Duration step, BooleanSupplier done, String what) {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();

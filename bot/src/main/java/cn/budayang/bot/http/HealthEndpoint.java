@@ -9,8 +9,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /healthz}: the supplier's map as JSON, 200 when its {@code status} is {@code ok} and 503 otherwise (a
- * part stopped: a load balancer or monitor sees it). The supplier runs on the event loop, so that health answers
+ * {@code GET /healthz}: the supplier's map as JSON, 503 when its {@code status} is {@code degraded} (a part stopped:
+ * a load balancer or monitor sees it) and 200 otherwise ({@code ok}, or {@code attention}: the server serves, but
+ * something it reports needs a look). The supplier runs on the event loop, so that health answers
  * even when the application executor is saturated: it must be cheap and must not block.
  */
 final class HealthEndpoint {
@@ -23,7 +24,7 @@ final class HealthEndpoint {
 
     CompletableFuture<Response> get(Request request, EventExecutor loop) {
         Map<String, Object> h = health.get();
-        return CompletableFuture.completedFuture(Response.json("ok".equals(h.get("status")) ? HttpResponseStatus.OK
-                : HttpResponseStatus.SERVICE_UNAVAILABLE, h));
+        return CompletableFuture.completedFuture(Response.json("degraded".equals(h.get("status"))
+                ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, h));
     }
 }

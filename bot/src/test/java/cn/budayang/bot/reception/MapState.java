@@ -83,7 +83,7 @@ final class MapState implements DeskState {
         unreachable.remove(openId);
         deliveries.values().forEach(list -> list.replaceAll(d -> d.state().equals("waiting")
                 && openId.equals(recipientOf.get(d.outboxId()))
-                ? new Ticket.Delivery(d.outboxId(), d.recipient(), d.purpose(), "sent", null, clock.get()) : d));
+                ? new Ticket.Delivery(d.outboxId(), d.recipient(), d.purpose(), "sent", null, null, clock.get()) : d));
     }
 
     /** Performs the actions and returns the sends of this decision. */
@@ -104,7 +104,7 @@ final class MapState implements DeskState {
                     boolean waits = unreachable.contains(s.openId());
                     deliveries.computeIfAbsent(s.ticketId(), k -> new ArrayList<>()).add(new Ticket.Delivery(id,
                             s.recipient(), s.purpose(), waits ? "waiting" : "sent", waits ? 45015 : null,
-                            clock.get()));
+                            waits ? "out of the 48-hour window" : null, clock.get()));
                 }
             }
         }

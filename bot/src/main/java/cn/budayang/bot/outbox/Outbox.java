@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Temporary failures (the network, HTTP errors, -1 busy, 45009/45011 rate limits, tokens refused again and again)
  * are retried for the same recipient with back-off doubling up to {@link #MAX_BACKOFF}, for {@link #MAX_AGE} from the
- * entry's creation; then the entry is parked until the next start. The first failure of such an outage is logged
+ * entry's creation, release or resumption ({@link OutboxEntry#retriedSince()}); then the entry is parked until the next start. The first failure of such an outage is logged
  * once, with what to do, and its end once.
  *
  * <p>WeChat's customer-service rule: a message reaches only someone who wrote within 48 hours, 5 per window. Entries
@@ -172,7 +172,7 @@ public final class Outbox implements AutoCloseable {
             Instant now = clock.instant();
             store.write(s -> {
                 for (OutboxEntry e : parked) {
-                    put(s, e, e.with(State.PENDING, e.attempts(), now, e.lastErrcode(), e.lastError(), now));
+                    put(s, e, e.resumed(now));
                 }
                 return null;
             }).join();
@@ -268,8 +268,7 @@ public final class Outbox implements AutoCloseable {
                 continue;
             }
             left -= parts;
-            OutboxEntry next = e.get().with(State.PENDING, e.get().attempts(), now, e.get().lastErrcode(),
-                    e.get().lastError(), now);
+            OutboxEntry next = e.get().resumed(now);
             put(s, e.get(), next);
             wake.add(id);
         }
@@ -293,7 +292,7 @@ public final class Outbox implements AutoCloseable {
         }
         long noticeId = s.next("outbox");
         OutboxEntry notice = new OutboxEntry(noticeId, e.openId(), Kind.NOTICE, noticeText(e), e.ticketId(),
-                e.recipient(), "invite", State.PENDING, 0, 0, now, null, null, null, now, now);
+                e.recipient(), "invite", State.PENDING, 0, 0, now, null, null, null, now, now, null);
         put(s, null, notice);
         deliveries.add(notice);
         return List.of(noticeId);
@@ -435,7 +434,7 @@ public final class Outbox implements AutoCloseable {
                     }
                 }
                 default -> {
-                    if (x.retryable() && (tries < MAX_ATTEMPTS || now.isBefore(e.createdAt().plus(MAX_AGE)))) {
+                    if (x.retryable() && (tries < MAX_ATTEMPTS || now.isBefore(e.retriedSince().plus(MAX_AGE)))) {
                         // the network or the account, not this text: the same recipient again, later and later
                         again = now.plus(backoff(tries));
                         next = e.with(State.PENDING, tries, again, x, now);

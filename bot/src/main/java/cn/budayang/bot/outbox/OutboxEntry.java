@@ -37,7 +37,8 @@ public record OutboxEntry(
         String lastError,
         String lastErrorKind,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        Instant sendableSince) {
 
     public enum Kind { TEXT, NOTICE }
 
@@ -62,20 +63,20 @@ public record OutboxEntry(
     public static OutboxEntry text(long id, String openId, String text, String ticketId, String recipient,
                                    String purpose, Instant now) {
         return new OutboxEntry(id, openId, Kind.TEXT, text, ticketId, recipient, purpose, State.PENDING, 0, 0, now,
-                null, null, null, now, now);
+                null, null, null, now, now, null);
     }
 
     /** This entry in state {@code s}; the kind of the last error stays while its errcode does (null clears both). */
     public OutboxEntry with(State s, int tries, Instant next, Integer errcode, String error, Instant now) {
         String kindName = errcode != null && errcode.equals(lastErrcode) ? lastErrorKind : null;
         return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, s, tries, partsSent, next, errcode,
-                error, kindName, createdAt, now);
+                error, kindName, createdAt, now, sendableSince);
     }
 
     /** This entry in state {@code s} after an attempt that failed with {@code x}: its errcode, errmsg and kind. */
     public OutboxEntry with(State s, int tries, Instant next, WeChatApiException x, Instant now) {
         return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, s, tries, partsSent, next,
-                x.errcode(), x.errmsg(), x.kind().name(), createdAt, now);
+                x.errcode(), x.errmsg(), x.kind().name(), createdAt, now, sendableSince);
     }
 
     /**
@@ -93,10 +94,25 @@ public record OutboxEntry(
         return lastErrcode == null ? null : WeChatApiException.kindOf(lastErrcode);
     }
 
+    /**
+     * This entry pending again from {@code now} (released by its recipient's message, or resumed at a start after it
+     * was parked): its attempts count from zero and temporary failures are retried for {@link Outbox#MAX_AGE} from
+     * now, not from its creation; the last error stays for the record.
+     */
+    public OutboxEntry resumed(Instant now) {
+        return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, State.PENDING, 0, partsSent, now,
+                lastErrcode, lastError, lastErrorKind, createdAt, now, now);
+    }
+
+    /** Since when the entry may be sent: its creation, or its latest release or resumption. */
+    public Instant retriedSince() {
+        return sendableSince == null ? createdAt : sendableSince;
+    }
+
     /** This entry with {@code n} of its parts accepted by WeChat. */
     public OutboxEntry withPartsSent(int n) {
         return new OutboxEntry(id, openId, kind, text, ticketId, recipient, purpose, state, attempts, n, nextAttemptAt,
-                lastErrcode, lastError, lastErrorKind, createdAt, updatedAt);
+                lastErrcode, lastError, lastErrorKind, createdAt, updatedAt, sendableSince);
     }
 
     /** The messages a text still takes (a notice: none of the recipient's customer-service messages). */

@@ -243,7 +243,7 @@ class OutboxTest {
                     s.next("outbox");
                     s.outbox().put(id, new OutboxEntry(id, "oCitizen" + id, OutboxEntry.Kind.TEXT, "【代表答复 #100" + id
                             + "】已处理", "100" + id, "群众", "relay", OutboxEntry.State.PARKED, 8, 0, null, errcode,
-                            "failed", null, then, then.plusSeconds(127)));
+                            "failed", null, then, then.plusSeconds(127), null));
                 });
                 return null;
             }).join();

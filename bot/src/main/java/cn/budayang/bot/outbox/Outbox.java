@@ -40,8 +40,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Temporary failures (the network, HTTP errors, -1 busy, 45009/45011 rate limits, tokens refused again and again)
  * are retried for the same recipient with back-off doubling up to {@link #MAX_BACKOFF}, for {@link #MAX_AGE} from the
- * entry's creation, release or resumption ({@link OutboxEntry#retriedSince()}); then the entry is parked until the next start. The first failure of such an outage is logged
- * once, with what to do, and its end once.
+ * entry's creation, release or resumption ({@link OutboxEntry#retriedSince()}); then the entry is parked until the
+ * next start. The first failure of such an outage is logged once, with what to do, and its end once; a send cut
+ * short by {@link #close} is none.
  *
  * <p>WeChat's customer-service rule: a message reaches only someone who wrote within 48 hours, 5 per window. Entries
  * for someone known to be outside it wait ({@code WAITING}), a subscribe notice invites them to write (when a
@@ -490,6 +491,10 @@ public final class Outbox implements AutoCloseable {
 
     /** A temporary failure: the first of an outage is logged, with what to do; the others are counted. */
     private void failing(WeChatApiException x, Instant now) {
+        if (closed) {
+            // a send cut short because the server stops: the text stays pending for the next start, no outage
+            return;
+        }
         Outage current = outage.get();
         if (current != null) {
             current.failures().incrementAndGet();
@@ -498,8 +503,8 @@ public final class Outbox implements AutoCloseable {
         Outage started = new Outage(now, x.errcode(), x.apiPath(), x.errmsg(), new AtomicLong(1));
         if (outage.compareAndSet(null, started)) {
             log.warn("event=outbox_delivery_failing errcode={} api={} reason=\"{}\" action=\"{}; every text is kept "
-                    + "and retried with back-off (at most {} min apart) for {} h from its creation, then parked until "
-                    + "a restart; the end of this is logged as event=outbox_delivery_recovered\"", x.errcode(),
+                    + "and retried with back-off (at most {} min apart) for {} h from when it could be sent, then "
+                    + "parked until a restart; the end of this is logged as event=outbox_delivery_recovered\"", x.errcode(),
                     x.apiPath(), x.errmsg(), remedy(x), MAX_BACKOFF.toMinutes(), MAX_AGE.toHours());
         }
     }

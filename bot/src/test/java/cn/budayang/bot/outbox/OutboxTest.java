@@ -3,6 +3,7 @@ package cn.budayang.bot.outbox;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.classic.Level;
 import org.slf4j.LoggerFactory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -332,6 +333,53 @@ class OutboxTest {
             assertEquals(1, lines.size(), lines.toString());
             assertTrue(lines.get(0).startsWith("event=outbox_content_refused") && lines.get(0).contains("ticket=1001"),
                     lines.get(0));
+        } finally {
+            logger.detachAppender(logged);
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aSendCutShortByClosingTheOutboxIsNoOutageAndStaysPending() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        CountDownLatch sending = new CountDownLatch(1);
+        Outbox.Sender slow = new Outbox.Sender() {
+            @Override
+            public void sendText(String openId, String content) {
+                sending.countDown();
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    // as the API client reports a call cut short by shutdown
+                    throw WeChatApiException.transport("/cgi-bin/message/custom/send", "interrupted", e);
+                }
+            }
+
+            @Override
+            public void sendNotice(String openId, String templateId, Map<String, String> data) {
+            }
+        };
+        Logger logger = (Logger) LoggerFactory.getLogger(Outbox.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (MapDbStore store = MapDbStore.open(data)) {
+            long id;
+            try (Outbox outbox = new Outbox(store, slow, null, clock, pool)) {
+                outbox.start();
+                List<Long> ids = store.write(s -> outbox.enqueue(s, "oCitizen", "【代表答复 #1001】已修好", "1001",
+                        "群众", "relay", clock.instant(), new Outbox.Deliveries())).join();
+                outbox.wake(ids);
+                id = ids.get(0);
+                assertTrue(sending.await(5, TimeUnit.SECONDS));
+            }
+            store.write(s -> null).join();
+            assertEquals(OutboxEntry.State.PENDING, store.outbox().get(id).orElseThrow().state(),
+                    "sent again at the next start");
+            List<String> warned = logged.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(List.of(), warned, "a shutdown is not an outage of the WeChat API");
         } finally {
             logger.detachAppender(logged);
             pool.shutdownNow();

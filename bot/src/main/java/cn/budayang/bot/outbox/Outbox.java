@@ -622,6 +622,16 @@ public final class Outbox implements AutoCloseable {
         }
     }
 
+    /** Ticket {@code ticket}'s deliveries as the outbox records them now, oldest first. */
+    public static List<Ticket.Delivery> deliveries(Store s, long ticket) {
+        long[] ids = s.ticketDeliveries().get(ticket).orElse(new long[0]);
+        List<Ticket.Delivery> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            s.outbox().get(id).ifPresent(e -> out.add(delivery(e)));
+        }
+        return out;
+    }
+
     /** How an entry shows on its ticket. */
     public static Ticket.Delivery delivery(OutboxEntry e) {
         return new Ticket.Delivery(String.valueOf(e.id()), e.recipient(),

@@ -83,17 +83,11 @@ public final class Desk implements Reception {
 
     /** The ticket's deliveries as the outbox records them now, oldest first. */
     static List<Ticket.Delivery> deliveries(Store s, String ticketId) {
-        long[] ids;
         try {
-            ids = s.ticketDeliveries().get(Long.parseLong(ticketId)).orElse(new long[0]);
+            return Outbox.deliveries(s, Long.parseLong(ticketId));
         } catch (NumberFormatException e) {
             return List.of();
         }
-        List<Ticket.Delivery> out = new ArrayList<>(ids.length);
-        for (long id : ids) {
-            s.outbox().get(id).ifPresent(e -> out.add(Outbox.delivery(e)));
-        }
-        return out;
     }
 
     /** A forward that cannot reach its deputy goes to another deputy of the group. */

@@ -68,12 +68,7 @@ public final class TicketAdmin implements AdminQueries {
 
     /** Joins the ticket's outbound messages, as they stand now, from the outbox. */
     private Ticket withDeliveries(Ticket t) {
-        long[] ids = store.ticketDeliveries().get(Long.parseLong(t.id())).orElse(new long[0]);
-        List<Ticket.Delivery> out = new ArrayList<>(ids.length);
-        for (long id : ids) {
-            store.outbox().get(id).ifPresent(e -> out.add(Outbox.delivery(e)));
-        }
-        return t.withDeliveries(out);
+        return t.withDeliveries(Outbox.deliveries(store, Long.parseLong(t.id())));
     }
 
     /**

@@ -653,8 +653,7 @@ public final class Outbox implements AutoCloseable {
 
     /**
      * Entries per {@link Figure}: the unfinished ones counted from the store at start, failed ones from this start
-     * on, all kept up to date by every write of an entry (a write whose store commit fails can leave them off by its
-     * entries until the next start). Sent ones are not counted.
+     * on, all kept up to date by every committed write of an entry. Sent ones are not counted.
      */
     private final AtomicLong[] figures = java.util.stream.Stream.generate(AtomicLong::new)
             .limit(Figure.values().length).toArray(AtomicLong[]::new);
@@ -685,7 +684,8 @@ public final class Outbox implements AutoCloseable {
     /** Stores {@code after} (inside a store write) in place of {@code before} (null: a new entry) and counts it. */
     private void put(Store s, OutboxEntry before, OutboxEntry after) {
         s.outbox().put(after.id(), after);
-        counted(before, after);
+        // counted once committed: a call that fails has its writes undone, and the figures must not keep them
+        s.afterCommit(() -> counted(before, after));
     }
 
     /**

@@ -589,6 +589,15 @@ public final class MapDbStore implements Store {
         return f;
     }
 
+    /** The actions of this batch's calls to run once it is committed ({@link #afterCommit}). */
+    private final List<Runnable> onCommit = new ArrayList<>();
+
+    @Override
+    public void afterCommit(Runnable action) {
+        checkWriter();
+        onCommit.add(action);
+    }
+
     private void run() {
         List<Job<?>> batch = new ArrayList<>(MAX_BATCH);
         List<Object> results = new ArrayList<>(MAX_BATCH);
@@ -609,11 +618,13 @@ public final class MapDbStore implements Store {
                     continue;
                 }
                 int mark = pending.size();
+                int actions = onCommit.size();
                 try {
                     results.add(job.work.apply(this));
                 } catch (RuntimeException | Error e) {
                     // a job that fails leaves nothing behind: its writes are undone before the batch commits
                     undo(mark);
+                    onCommit.subList(actions, onCommit.size()).clear();
                     results.add(new Failure(e));
                 }
             }
@@ -638,9 +649,18 @@ public final class MapDbStore implements Store {
             pending.clear();
             replaced.clear();
             if (commitError == null) {
+                for (Runnable action : onCommit) {
+                    try {
+                        action.run();
+                    } catch (RuntimeException e) {
+                        log.error("event=store_after_commit_failed error=\"{}\" action=\"none: the batch is committed; "
+                                + "figures kept beside the store may be off until a restart\"", e.toString());
+                    }
+                }
                 drainOverlays(DRAIN_PER_BATCH);
                 checkpointIfLarge();
             }
+            onCommit.clear();
             for (int i = 0; i < batch.size(); i++) {
                 complete(batch.get(i), results.get(i), commitError);
             }

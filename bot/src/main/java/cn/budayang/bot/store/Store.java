@@ -52,6 +52,13 @@ public interface Store extends AutoCloseable {
     /** Next value of a named durable sequence; only inside {@link #write}. */
     long next(String sequence);
 
+    /**
+     * Runs {@code action} on the writer thread once the writes of the current call are committed, before its future
+     * completes; never when the call fails (its writes undone) or its batch is not committed. Only inside
+     * {@link #write}: for state kept beside the store (counters, caches) that must match what was committed.
+     */
+    void afterCommit(Runnable action);
+
     /** Runs {@code work} on the writer thread; completes after its writes are committed. */
     <R> CompletableFuture<R> write(Function<Store, R> work);
 

@@ -6,6 +6,7 @@ import ch.qos.logback.core.read.ListAppender;
 import ch.qos.logback.classic.Level;
 import org.slf4j.LoggerFactory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import cn.budayang.bot.reception.Conversation;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -382,6 +384,32 @@ class OutboxTest {
             assertEquals(List.of(), warned, "a shutdown is not an outage of the WeChat API");
         } finally {
             logger.detachAppender(logged);
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void theHealthFiguresCountOnlyWhatTheStoreCommitted() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-26T02:00:00Z"));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        // every send refused for the window: the entries wait, so the figures hold still
+        Outbox.Sender outOfWindow = recording(new CopyOnWriteArrayList<>(), new AtomicInteger(), n -> true, 45015);
+        try (MapDbStore store = MapDbStore.open(data);
+             Outbox outbox = new Outbox(store, outOfWindow, null, clock, pool)) {
+            outbox.start();
+            CompletableFuture<Object> failed = store.write(s -> {
+                outbox.enqueue(s, "oCitizen", "回执", null, "群众", "ack", clock.instant(), new Outbox.Deliveries());
+                throw new IllegalStateException("a later step of the same call fails");
+            });
+            assertThrows(java.util.concurrent.CompletionException.class, failed::join);
+            assertEquals(0, store.outbox().size(), "the call's writes are undone");
+            assertEquals(0L, outbox.health().get("pending"), "and not counted");
+
+            store.write(s -> outbox.enqueue(s, "oCitizen", "回执", null, "群众", "ack", clock.instant(),
+                    new Outbox.Deliveries())).join();
+            assertEquals(1, store.unfinishedOutbox().size());
+            assertEquals(1L, outbox.health().get("pending"), "a committed entry is counted");
+        } finally {
             pool.shutdownNow();
         }
     }

@@ -326,7 +326,9 @@ class MapDbStoreRecoveryTest {
             }).join();
 
             diskFull.set(true);
+            List<String> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
             CompletableFuture<Object> refused = store.write(s -> {
+                s.afterCommit(() -> committed.add("refused batch"));
                 s.deputyBindings().put("changed", "dep-20");
                 s.deputyBindings().put("changed", "dep-21");
                 s.deputyBindings().remove("removed");
@@ -339,12 +341,15 @@ class MapDbStoreRecoveryTest {
             assertEquals("dep-3", store.deputyBindings().get("removed").orElseThrow());
             assertTrue(store.deputyBindings().get("new").isEmpty());
             assertEquals(3, store.deputyBindings().size());
+            assertEquals(List.of(), committed, "nothing runs after a commit that did not happen");
 
             diskFull.set(false);
             store.write(s -> {
+                s.afterCommit(() -> committed.add("committed batch"));
                 s.deputyBindings().put("new", "dep-5");
                 return null;
             }).join();
+            assertEquals(List.of("committed batch"), committed, "run before the call's future completes");
         }
         try (MapDbStore store = MapDbStore.open(live)) {
             assertEquals("dep-1", store.deputyBindings().get("kept").orElseThrow());
